@@ -1,0 +1,41 @@
+# Hearth: two commands on a fresh machine with Python 3.11: `make demo`, `make test`.
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+VENV := .venv
+HEARTH := $(VENV)/bin/hearth
+DATA ?= data
+DEMO_HOUSEHOLDS ?= 2000
+
+.PHONY: demo test env bench bench-quick fuzz dev clean
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+env: $(VENV)/.synced
+
+## make demo: sample extracts into data/landing (if empty), one full run, data/warehouse.duckdb
+demo: env
+	@if [ -z "$$(ls -A $(DATA)/landing 2>/dev/null)" ]; then \
+		$(HEARTH) synth --out $(DATA)/landing --households $(DEMO_HOUSEHOLDS); fi
+	HEARTH_DEMO=1 $(HEARTH) run --landing $(DATA)/landing --warehouse $(DATA)/warehouse.duckdb
+
+## make test: the whole test suite (under 10 minutes on 2 cores)
+test: env
+	$(VENV)/bin/pytest -n 2 --dist loadfile
+
+## make bench: county-scale benchmark (25k, 50k, 100k households); writes bench/results.json
+bench: env
+	$(VENV)/bin/python -m bench
+
+bench-quick: env
+	$(VENV)/bin/python -m bench --sizes 25000
+
+## make dev: the Dagster UI with sensors and schedule running
+dev: env
+	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/$(DATA)/dagster_home} HEARTH_DEMO=$${HEARTH_DEMO:-1} \
+		$(VENV)/bin/dagster dev -w workspace.yaml
+
+clean:
+	rm -rf $(DATA) .pytest_cache .hypothesis
