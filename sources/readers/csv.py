@@ -1,0 +1,114 @@
+"""CSV -> RawTable: decode, find the header row, let polars read every value as text."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import polars as pl
+
+from sources.readers.encoding import fallback_decode, looks_binary, not_a_table, strict_decode, unknown_encoding
+from sources.readers.header_row import SEARCH_ROWS, column_names, find_header_row
+from sources.readers.table import RawTable, UnreadableFile
+
+#: enough text to hold the title rows, the header and a few data rows.
+SAMPLE_CHARS = 256 * 1024
+SEPARATORS = (",", "\t", ";")
+
+
+def read_csv_bytes(data: bytes) -> RawTable:
+    if looks_binary(data):
+        raise not_a_table()
+    decoded = strict_decode(data)
+    trusted = decoded is not None
+    text, encoding = decoded if trusted else fallback_decode(data)
+    found = _find_header(text)
+    if found is None and encoding == "gb18030":
+        # GB18030 decodes almost any byte pairs (Big5, Shift-JIS...): mojibake headers
+        # mean the guess was wrong, so let charset-normalizer have a go.
+        try:
+            text, encoding = fallback_decode(data)
+            found = _find_header(text)
+        except UnreadableFile:
+            pass
+    if found is None:
+        # A guessed encoding that yields no header is most likely the wrong guess.
+        raise no_header_row() if trusted else unknown_encoding()
+    separator, header_cells, header_line, first_data_line, sample_width = found
+    # polars wants UTF-8; a UTF-8 file is passed on as is (minus the BOM), saving a copy.
+    if encoding == "utf-8":
+        body = data
+    elif encoding == "utf-8-sig":
+        body = data[3:]
+    else:
+        body = text.encode("utf-8")
+    frame = _read_body(body, text, separator, first_data_line - 1, max(len(header_cells), sample_width))
+    names = column_names(header_cells)
+    names += [f"column_{i}" for i in range(len(names) + 1, frame.width + 1)]
+    frame = frame.rename(dict(zip(frame.columns, names)))
+    frame = drop_empty_unnamed_columns(frame, [not (c or "").strip() for c in header_cells])
+    return RawTable(frame=frame, header_row=header_line, first_data_row=first_data_line, encoding=encoding)
+
+
+def _find_header(text: str) -> tuple[str, list[str], int, int, int] | None:
+    """(separator, header cells, header line, first data line, widest sampled row)."""
+    sample = text[:SAMPLE_CHARS]
+    if len(text) > SAMPLE_CHARS and "\n" in sample:
+        sample = sample[: sample.rindex("\n") + 1]
+    for separator in SEPARATORS:
+        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=separator)
+        rows: list[tuple[list[str], int, int]] = []
+        last_line = 0
+        try:
+            for cells in reader:
+                rows.append((cells, last_line + 1, reader.line_num))
+                last_line = reader.line_num
+                if len(rows) >= SEARCH_ROWS + 20:
+                    break
+        except csv.Error:
+            continue
+        index = find_header_row([cells for cells, _, _ in rows])
+        if index is not None:
+            cells, start_line, end_line = rows[index]
+            width = max(len(c) for c, _, _ in rows)
+            return separator, cells, start_line, end_line + 1, width
+    return None
+
+
+def _read_body(body: bytes, text: str, separator: str, skip_lines: int, width: int) -> pl.DataFrame:
+    def read(width: int) -> pl.DataFrame:
+        return pl.read_csv(
+            body, has_header=False, separator=separator, skip_lines=skip_lines, infer_schema=False,
+            schema={f"c{i}": pl.String for i in range(width)}, missing_columns="insert",
+            raise_if_empty=False,
+        )
+
+    try:
+        return read(width)
+    except pl.exceptions.NoDataError:
+        return pl.DataFrame(schema={f"c{i}": pl.String for i in range(width)})
+    except pl.exceptions.ComputeError as error:
+        if "more fields" not in str(error):
+            raise
+    # Rare: a row wider than every sampled row. Count once in Python, keep every value.
+    rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    return read(max((len(r) for r in rows), default=width))
+
+
+def drop_empty_unnamed_columns(frame: pl.DataFrame, blank_header: list[bool]) -> pl.DataFrame:
+    """Trailing separators make nameless, empty columns; nameless columns with values stay."""
+    extra = [name for i, name in enumerate(frame.columns) if i >= len(blank_header) or blank_header[i]]
+    if not extra:
+        return frame
+    counts = frame.select(pl.col(extra).count()).row(0)
+    return frame.drop([name for name, n in zip(extra, counts) if n == 0])
+
+
+def no_header_row() -> UnreadableFile:
+    return UnreadableFile(
+        "No header row found: none of the first rows holds recognisable column names "
+        "(e.g. 姓名, 身份证号, or the canonical English names).",
+        "未找到列名行：文件前几行中没有可识别的列名（如“姓名”“身份证号”）。",
+        "请发送带列名行的表格：第一行（或标题行下方）为列名，列名请使用规定的中文列名。",
+        "Send the table with its header row (first row, or just below a title row) using the agreed Chinese headers.",
+    )

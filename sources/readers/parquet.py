@@ -1,0 +1,52 @@
+"""Parquet -> RawTable: column names are the headers, every value cast to text."""
+
+from __future__ import annotations
+
+import io
+
+import polars as pl
+
+from sources.readers.csv import no_header_row
+from sources.readers.header_row import is_header_row
+from sources.readers.table import RawTable, UnreadableFile
+
+_EXACT_LIMIT = 1e15
+
+
+def read_parquet_bytes(data: bytes) -> RawTable:
+    try:
+        frame = pl.read_parquet(io.BytesIO(data))
+    except Exception as error:  # any damage means the same thing to a department
+        raise damaged_parquet() from error
+    if not is_header_row(frame.columns):
+        raise no_header_row()
+    return RawTable(frame=frame.select(_as_text(frame.schema)), header_row=0, first_data_row=1, encoding=None)
+
+
+def _as_text(schema: pl.Schema) -> list[pl.Expr]:
+    exprs = []
+    for name, dtype in schema.items():
+        column = pl.col(name)
+        if dtype == pl.String:
+            exprs.append(column)
+        elif dtype.is_float():
+            # 12.0 -> "12", as a person typed it; non-integers keep their digits.
+            whole = column.is_finite() & (column == column.round()) & (column.abs() < _EXACT_LIMIT)
+            exprs.append(pl.when(whole).then(column.cast(pl.Int64).cast(pl.String))
+                         .otherwise(column.cast(pl.String)).alias(name))
+        elif dtype.is_nested() or dtype == pl.Object:
+            exprs.append(pl.struct(column).struct.json_encode().alias(name))
+        elif dtype == pl.Datetime or isinstance(dtype, pl.Datetime):
+            exprs.append(column.dt.to_string("%Y-%m-%d %H:%M:%S").str.strip_suffix(" 00:00:00").alias(name))
+        else:
+            exprs.append(column.cast(pl.String))
+    return exprs
+
+
+def damaged_parquet() -> UnreadableFile:
+    return UnreadableFile(
+        "The Parquet file is damaged or incomplete and cannot be read.",
+        "Parquet 文件已损坏或不完整，无法读取。",
+        "请重新导出并完整发送，或改为发送 Excel（.xlsx）或 CSV 文件。",
+        "Export it again and send it in full, or send an Excel (.xlsx) or CSV file instead.",
+    )
