@@ -1,0 +1,73 @@
+"""ENUM, BOOL, GENDER, HOUSE_GRADE and SCHOOL_GRADE: spellings -> canonical value.
+
+The spellings come from ``Column.values``; both sides are compared after NFKC,
+whitespace removal and lower-casing, so ``Ｃ``, ``c``, ``C 级`` and ``C级``
+meet. School grades have no ``values`` (their spellings are the kind's
+definition, generated below).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import cache
+
+import polars as pl
+
+from schemas.columns import Column, Kind
+from schemas.normalise import squeeze
+
+UNKNOWN = "unknown_value"
+_CHINESE_DIGITS = "一二三四五六七八九"
+
+
+def spelling_key(text: str) -> str:
+    """The comparison form of one spelling (same as :func:`_key_expr` on a column)."""
+    return "".join(unicodedata.normalize("NFKC", text).split()).lower()
+
+
+def _key_expr(col: str | pl.Expr) -> pl.Expr:
+    # Excel returns a typed 1 as 1.0.
+    return squeeze(col).str.to_lowercase().str.replace(r"^([0-9]+)\.0+$", "${1}")
+
+
+@cache
+def school_grades() -> dict[str, int]:
+    """Every accepted school-grade spelling -> 1..12."""
+    grades: dict[str, int] = {}
+    for number, digit in enumerate(_CHINESE_DIGITS, start=1):
+        grades |= {f"{digit}年级": number, f"{number}年级": number}
+    for number, digit in enumerate("一二三", start=1):
+        grades |= {f"初{digit}": 6 + number, f"初中{digit}年级": 6 + number, f"初{number}": 6 + number,
+                   f"高{digit}": 9 + number, f"高中{digit}年级": 9 + number, f"高{number}": 9 + number}
+    grades |= {str(number): number for number in range(1, 13)}
+    return {spelling_key(k): v for k, v in grades.items()}
+
+
+def lookup(column: Column) -> dict[str, str]:
+    """spelling key -> canonical value, from ``Column.values`` (canonical values accept themselves)."""
+    table: dict[str, str] = {}
+    for canonical, spellings in column.values.items():
+        for spelling in (canonical, *spellings):
+            table.setdefault(spelling_key(spelling), canonical)
+    return table
+
+
+def _canonical(col: str | pl.Expr, column: Column) -> pl.Expr:
+    if column.kind == Kind.SCHOOL_GRADE:
+        table = school_grades()
+        return _key_expr(col).replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.Int32)
+    table = lookup(column)
+    return _key_expr(col).replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.String)
+
+
+def expr(col: str | pl.Expr, column: Column) -> pl.Expr:
+    """Canonical value: the ``values`` key (BOOL: ``是`` -> True), SCHOOL_GRADE: Int32 1..12."""
+    canonical = _canonical(col, column)
+    if column.kind == Kind.BOOL:
+        truthy = next(iter(column.values))  # the first key is the "yes" value (YES_NO = {"是": ..., "否": ...})
+        return pl.when(canonical.is_not_null()).then(canonical == truthy)
+    return canonical
+
+
+def reason(col: str | pl.Expr, column: Column) -> pl.Expr:
+    return pl.when(squeeze(col).is_not_null() & _canonical(col, column).is_null()).then(pl.lit(UNKNOWN))

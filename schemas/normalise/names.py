@@ -1,0 +1,77 @@
+"""Chinese personal names: normalised text and toneless pinyin.
+
+Traditional->simplified (opencc) and pinyin (pypinyin) are per-value Python
+libraries, so both run on the distinct names only (:func:`map_distinct`).
+The surname readings live in ``reference/surname_pinyin.csv``: the default
+reading of several surname characters is wrong (曾 ceng, 单 dan, 仇 chou).
+"""
+
+from __future__ import annotations
+
+import csv
+from functools import cache, lru_cache
+from pathlib import Path
+
+import opencc
+import polars as pl
+from pypinyin import Style, lazy_pinyin
+
+from schemas.normalise import clean, map_distinct
+
+SURNAME_TABLE = Path(__file__).resolve().parent.parent / "reference" / "surname_pinyin.csv"
+SEPARATOR = "·"
+# Minority-name separators seen in the wild; NFKC has already folded full-width
+# and half-width forms (．, ･) into these.
+_SEPARATORS = r"[.•・·‧∙⋅]+"
+
+
+@cache
+def _converter() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@cache
+def surname_readings() -> dict[str, str]:
+    """surname (one or two characters) -> toneless pinyin, syllables space-separated."""
+    with SURNAME_TABLE.open(encoding="utf-8") as handle:
+        return {row["surname"]: row["pinyin"] for row in csv.DictReader(handle)}
+
+
+@lru_cache(maxsize=1 << 18)
+def to_simplified(text: str) -> str:
+    return _converter().convert(text)
+
+
+def _syllables(text: str) -> list[str]:
+    tokens = lazy_pinyin(text, style=Style.NORMAL)  # lazy_pinyin never returns heteronyms
+    # Separators and punctuation come back as their own tokens; Latin letters stay one token.
+    return [token.lower() for token in tokens if token.isalnum()]
+
+
+@lru_cache(maxsize=1 << 18)
+def name_pinyin(name: str) -> str:
+    """Toneless pinyin of a normalised name; the first character(s) read as a surname."""
+    readings = surname_readings()
+    for length in (2, 1):
+        surname = name[:length]
+        if len(surname) == length and surname in readings:
+            return " ".join([readings[surname], *_syllables(name[length:])])
+    return " ".join(_syllables(name))
+
+
+def expr(col: str | pl.Expr) -> pl.Expr:
+    """NFKC, no spaces (ideographic ones included), simplified characters, separators unified to ``·``."""
+    text = clean(col).str.replace_all(r"\s+", "").str.replace_all(_SEPARATORS, SEPARATOR)
+    text = text.str.strip_chars(SEPARATOR)
+    return map_distinct(pl.when(text.str.len_bytes() > 0).then(text), to_simplified)
+
+
+def pinyin(normalised: str | pl.Expr) -> pl.Expr:
+    """Pinyin of an already normalised name column (see :func:`expr`)."""
+    column = pl.col(normalised) if isinstance(normalised, str) else normalised
+    return map_distinct(column, name_pinyin)
+
+
+def normalise(col: str, out: str | None = None) -> dict[str, pl.Expr]:
+    out = out or col
+    return {out: expr(col), f"{out}_pinyin": pinyin(expr(col))}

@@ -1,0 +1,177 @@
+"""Village codes: check the given code against the gazetteer, else read the village from the address.
+
+The gazetteer (``schemas/reference/villages.csv``) lists every village of the
+counties that send extracts. A given 12-digit code is kept when it exists
+there. Otherwise the address is searched for village names; township and
+county names written in the address must agree with the candidate, and the
+file's county breaks remaining ties. Only a single remaining village is
+accepted: village names repeat across townships and counties.
+
+Address matching is Python per *distinct* address (:func:`map_distinct`),
+restricted to the rows whose code is unusable.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+from pathlib import Path
+
+import polars as pl
+
+from schemas.normalise import EXCEL_DECIMAL, EXCEL_E_NOTATION, clean, map_distinct, squeeze
+
+GAZETTEER = Path(__file__).resolve().parent.parent / "reference" / "villages.csv"
+
+# given-code statuses
+BLANK, VALID, UNKNOWN, EXCEL_DAMAGED, MALFORMED = "blank", "valid", "unknown", "excel_damaged", "malformed"
+# address outcomes (flags)
+AMBIGUOUS = "ambiguous_village"
+NOT_FOUND = "village_not_found"
+MISSING = "missing"
+SOURCE_GIVEN, SOURCE_ADDRESS = "given", "address"
+
+
+@dataclass(frozen=True)
+class Village:
+    code: str
+    county: str
+    township: str
+    village: str
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    villages: tuple[Village, ...]
+
+    @property
+    def codes(self) -> frozenset[str]:
+        return _codes(self)
+
+    def by_name(self, village: str) -> list[Village]:
+        return _by_name(self).get(village, [])
+
+
+@cache
+def _codes(gazetteer: Gazetteer) -> frozenset[str]:
+    return frozenset(v.code for v in gazetteer.villages)
+
+
+@cache
+def _by_name(gazetteer: Gazetteer) -> dict[str, list[Village]]:
+    index: dict[str, list[Village]] = {}
+    for village in gazetteer.villages:
+        index.setdefault(village.village, []).append(village)
+    return index
+
+
+def _alternation(names: set[str]) -> re.Pattern[str]:
+    # Longest first so 新营坝村 wins over 营坝村 at the same position.
+    return re.compile("|".join(re.escape(n) for n in sorted(names, key=len, reverse=True)))
+
+
+@cache
+def load_gazetteer(path: Path = GAZETTEER) -> Gazetteer:
+    with path.open(encoding="utf-8-sig") as handle:
+        rows = [Village(r["village_code"].strip(), r["county"].strip(), r["township"].strip(), r["village"].strip())
+                for r in csv.DictReader(handle)]
+    return Gazetteer(tuple(rows))
+
+
+@cache
+def _patterns(gazetteer: Gazetteer) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    return (
+        _alternation({v.village for v in gazetteer.villages}),
+        _alternation({v.township for v in gazetteer.villages}),
+        _alternation({v.county for v in gazetteer.villages}),
+    )
+
+
+def gazetteer_frame() -> pl.DataFrame:
+    """The gazetteer as a frame (code, county name, township, village)."""
+    return pl.DataFrame([v.__dict__ for v in load_gazetteer().villages], schema={
+        "code": pl.String, "county": pl.String, "township": pl.String, "village": pl.String})
+
+
+@lru_cache(maxsize=1 << 18)
+def village_from_address(address: str, county_hint: str | None = None) -> str:
+    """The 12-digit code of the one village the address names, else ``ambiguous_village`` / ``village_not_found``."""
+    return resolve_address(address, county_hint, load_gazetteer())
+
+
+def resolve_address(address: str, county_hint: str | None, gazetteer: Gazetteer) -> str:
+    """:func:`village_from_address` against any gazetteer (uncached)."""
+    village_re, township_re, county_re = _patterns(gazetteer)
+    candidates = [v for name in set(village_re.findall(address)) for v in gazetteer.by_name(name)]
+    if not candidates:
+        return NOT_FOUND
+    # A township or county written in the address is a fact about this row: it must agree.
+    townships = set(township_re.findall(address))
+    if townships:
+        candidates = [v for v in candidates if v.township in townships]
+    counties = set(county_re.findall(address))
+    if counties:
+        candidates = [v for v in candidates if v.county in counties]
+    if not candidates:
+        return NOT_FOUND
+    # The file's county only breaks ties: a file may cover several counties.
+    if county_hint and len({v.code for v in candidates}) > 1:
+        in_county = [v for v in candidates if v.code.startswith(county_hint)]
+        candidates = in_county or candidates
+    codes = {v.code for v in candidates}
+    return codes.pop() if len(codes) == 1 else AMBIGUOUS
+
+
+def _given_text(col: str) -> pl.Expr:
+    text = squeeze(col).str.strip_chars_start("'")
+    # 12 digits are exactly representable as an Excel number, so "529901100200.0" lost nothing.
+    return text.str.replace(r"^([0-9]{12})\.0+$", "${1}")
+
+
+def given_status(col: str) -> pl.Expr:
+    text = _given_text(col)
+    codes = sorted(load_gazetteer().codes)
+    return (
+        pl.when(text.is_null()).then(pl.lit(BLANK))
+        .when(text.is_in(codes)).then(pl.lit(VALID))
+        .when(text.str.contains(r"^[0-9]{12}$")).then(pl.lit(UNKNOWN))
+        .when(text.str.contains(EXCEL_E_NOTATION) | text.str.contains(EXCEL_DECIMAL)).then(pl.lit(EXCEL_DAMAGED))
+        .otherwise(pl.lit(MALFORMED))
+    )
+
+
+def _address_result(col: str, address: str | None, county_hint: str | None) -> pl.Expr:
+    if address is None:
+        return pl.lit(None, dtype=pl.String)
+    needed = pl.when(given_status(col) != VALID).then(clean(address))
+    return map_distinct(needed, lambda text: village_from_address(text, county_hint))
+
+
+def normalise(
+    col: str, address: str | None = None, county_hint: str | None = None, out: str | None = None
+) -> dict[str, pl.Expr]:
+    """``out`` (valid code or null), ``out_source`` (given / address / null) and ``out__reasons`` (list of flags).
+
+    The reasons column is a helper for ``schemas.validate`` (a list: a
+    damaged code and an ambiguous address are two separate problems).
+    """
+    out = out or col
+    status = given_status(col)
+    from_address = _address_result(col, address, county_hint)
+    address_code = pl.when(from_address.str.contains(r"^[0-9]{12}$")).then(from_address)
+    code = pl.when(status == VALID).then(_given_text(col)).otherwise(address_code)
+    source = pl.when(status == VALID).then(pl.lit(SOURCE_GIVEN)).when(address_code.is_not_null()).then(pl.lit(SOURCE_ADDRESS))
+    address_blank = clean(address).is_null() if address is not None else pl.lit(True)
+    given_problem = pl.when(status.is_in([UNKNOWN, EXCEL_DAMAGED, MALFORMED])).then(status)
+    address_problem = (
+        pl.when(status == VALID).then(None)
+        .when(from_address.is_in([AMBIGUOUS, NOT_FOUND])).then(from_address)
+        .when((status == BLANK) & address_blank).then(pl.lit(MISSING))
+    )
+    return {
+        out: code,
+        f"{out}_source": source,
+        f"{out}__reasons": pl.concat_list(given_problem, address_problem).list.drop_nulls(),
+    }
