@@ -1,0 +1,261 @@
+"""Household formation from every piece of household evidence, per snapshot.
+
+Input: the mention frame (``mentions.build_mentions``) with a ``person_id``
+column (persons already linked). Evidence, strongest first:
+
+0. civil-affairs ``case_no``: the assisted household's roster, kept up to date
+   because benefits are paid on it. It *anchors* a household.
+1. education guardian and student (the guardian's person and the student's).
+2. health ``family_no``: members enrolled together. Not updated promptly when
+   a household splits, so it never overrides civil affairs: a person already
+   anchored by a case keeps it, and a ``family_no`` group that spans two cases
+   lends each un-anchored member the case most of the group holds.
+3. a shared phone in the same village (or the same address text), for persons
+   with no other evidence; placeholder phones and phones shared by many
+   persons say nothing and are dropped.
+
+Household-level records (housing owner, water head) carry no membership of
+their own: they attach to the household of the person they name (so a house
+listed under the son lands in the household his widowed mother heads in civil
+affairs).
+
+Households are per snapshot date: at each date ``D`` the evidence is, for each
+(department, county), the mentions of the latest snapshot on or before ``D``;
+a person's household may change from one date to the next, and stable IDs
+follow it (``stable_ids``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from entity_resolution.household.graph import connected_components
+from entity_resolution.household.stable_ids import LINEAGE_SCHEMA, assign_stable_ids
+
+#: A phone shared by more persons than this is a village cadre's or a placeholder.
+MAX_PERSONS_PER_PHONE = 8
+MAX_ROUNDS = 20
+
+PRIORITY_CASE, PRIORITY_GUARDIAN, PRIORITY_FAMILY, PRIORITY_CONTACT = 0, 1, 2, 3
+EVIDENCE_NAMES = {
+    PRIORITY_CASE: "case_no",
+    PRIORITY_GUARDIAN: "guardian",
+    PRIORITY_FAMILY: "family_no",
+    PRIORITY_CONTACT: "phone_address",
+}
+
+MEMBERSHIP_SCHEMA: dict[str, pl.DataType] = {
+    "snapshot_date": pl.Date,
+    "person_id": pl.String,
+    "household_id": pl.String,
+    "is_head": pl.Boolean,
+    "relation": pl.String,
+    "evidence": pl.String,
+}
+
+
+def placeholder_phone() -> pl.Expr:
+    """Phones that name nobody: the last eight digits use at most two distinct digits (13800000000, 13888888888)."""
+    tail = pl.col("phone").str.slice(3, 8)
+    return tail.str.split("").list.unique().list.len() <= 2
+
+
+def mentions_as_of(mentions: pl.DataFrame, date: dt.date) -> pl.DataFrame:
+    """The mentions of the latest snapshot on or before ``date`` of each (department, county)."""
+    upto = mentions.filter(pl.col("snapshot_date") <= date)
+    latest = upto.group_by("department", "county").agg(latest=pl.col("snapshot_date").max())
+    return upto.join(latest, on=["department", "county"], how="left", nulls_equal=True).filter(
+        pl.col("snapshot_date") == pl.col("latest")
+    ).drop("latest")
+
+
+def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, group, priority``: one row per person per piece of household evidence."""
+    m = mentions
+    cases = m.filter(pl.col("case_no").is_not_null()).select(
+        "person_id", group=pl.concat_str([pl.lit("case"), pl.col("county").fill_null(""), "case_no"], separator="|"),
+        priority=pl.lit(PRIORITY_CASE),
+    )
+    guardians = m.filter(pl.col("student_mention_id").is_not_null()).select(
+        "person_id", "student_mention_id"
+    )
+    students = m.select(student_mention_id="mention_id", student_person="person_id")
+    pair = guardians.join(students, on="student_mention_id", how="inner")
+    guardian_groups = pl.concat([
+        pair.select("person_id", group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")),
+        pair.select(person_id="student_person", group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")),
+    ]).with_columns(priority=pl.lit(PRIORITY_GUARDIAN))
+    families = m.filter(pl.col("family_no").is_not_null()).select(
+        "person_id", group=pl.concat_str([pl.lit("family"), pl.col("county").fill_null(""), "family_no"], separator="|"),
+        priority=pl.lit(PRIORITY_FAMILY),
+    )
+    phones = m.filter(pl.col("phone").is_not_null() & ~placeholder_phone()).select(
+        "person_id",
+        group=pl.concat_str(
+            [pl.lit("phone"), pl.coalesce("village_code", "county").fill_null(""), "phone"], separator="|"
+        ),
+        priority=pl.lit(PRIORITY_CONTACT),
+    )
+    groups = pl.concat([cases, guardian_groups, families, phones], how="vertical").unique()
+    sizes = groups.group_by("group").agg(n=pl.col("person_id").n_unique())
+    too_big = sizes.filter(pl.col("n") > MAX_PERSONS_PER_PHONE).select("group")
+    phone_too_big = too_big.filter(pl.col("group").str.starts_with("phone|"))
+    return groups.join(phone_too_big, on="group", how="anti")
+
+
+def form_households(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Households of one snapshot: ``person_id, cluster, is_head, relation, evidence``.
+
+    ``cluster`` is a throw-away label; ``stable_ids`` turns it into a household ID.
+    """
+    persons = mentions.select("person_id").unique()
+    groups = evidence_groups(mentions)
+
+    # 0. anchors from civil affairs; a person in two cases of one snapshot (a
+    #    data error) takes the case where they are the head, else the smaller one.
+    case_rows = mentions.filter(pl.col("case_no").is_not_null()).select(
+        "person_id",
+        anchor=pl.concat_str([pl.lit("case"), pl.col("county").fill_null(""), "case_no"], separator="|"),
+        is_head_row=pl.col("relation") == "户主",
+    )
+    anchors = (
+        case_rows.sort(["person_id", "is_head_row", "anchor"], descending=[False, True, False], nulls_last=True)
+        .unique("person_id", keep="first")
+        .select("person_id", "anchor", evidence=pl.lit(EVIDENCE_NAMES[PRIORITY_CASE]))
+    )
+
+    # 1-3. un-anchored persons take the anchor their strongest evidence group
+    #      holds most often, round after round (a guardian's child's family_no ...).
+    weak = groups.filter(pl.col("priority") > PRIORITY_CASE)
+    for _ in range(MAX_ROUNDS):
+        group_anchor = (
+            weak.join(anchors.select("person_id", "anchor"), on="person_id")
+            .group_by("group", "priority", "anchor")
+            .agg(n=pl.len())
+        )
+        candidates = (
+            weak.join(anchors.select("person_id"), on="person_id", how="anti")
+            .join(group_anchor, on=["group", "priority"])
+            .sort(["person_id", "priority", "n", "anchor"], descending=[False, False, True, False])
+            .unique("person_id", keep="first")
+        )
+        if candidates.height == 0:
+            break
+        anchors = pl.concat([
+            anchors,
+            candidates.select(
+                "person_id", "anchor",
+                evidence=pl.col("priority").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String),
+            ),
+        ])
+
+    # Persons still un-anchored share only weak groups with each other: components.
+    loose = weak.join(anchors.select("person_id"), on="person_id", how="anti")
+    hub_edges = loose.select(a="person_id", b=pl.concat_str([pl.lit("#"), "group"]))
+    weakest = loose.group_by("person_id").agg(p=pl.col("priority").min())
+    components = (
+        connected_components(hub_edges)
+        .filter(~pl.col("node").str.starts_with("#"))
+        .select(person_id="node", anchor=pl.concat_str([pl.lit("cc|"), "component"]))
+        .join(weakest, on="person_id")
+        .select("person_id", "anchor",
+                evidence=pl.col("p").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String))
+    )
+    membership = pl.concat([anchors, components])
+    solo = persons.join(membership, on="person_id", how="anti").select(
+        "person_id", anchor=pl.concat_str([pl.lit("solo|"), "person_id"]), evidence=pl.lit(None, dtype=pl.String)
+    )
+    membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
+    return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
+
+
+_HEAD_RANK = {"civil_affairs": 0, "housing": 1, "water": 2}
+
+
+def _heads(mentions: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, is_head, relation``: one head per household.
+
+    The civil-affairs head (户主) first, then the person housing or water names,
+    then a guardian who is a parent, then the eldest.
+    """
+    m = mentions.join(membership.select("person_id", "anchor"), on="person_id")
+    rank = (
+        pl.when((pl.col("department") == "civil_affairs") & (pl.col("relation") == "户主")).then(0)
+        .when(pl.col("department") == "housing").then(1)
+        .when(pl.col("department") == "water").then(2)
+        .when(pl.col("guardian_relation").is_in(["父亲", "母亲"])).then(3)
+        .otherwise(4)
+    )
+    per_person = m.group_by("anchor", "person_id").agg(
+        rank=rank.min(),
+        birth=pl.col("birth_date").min(),
+        relation=pl.col("relation").filter(pl.col("department") == "civil_affairs").sort().first(),
+    )
+    head = (
+        per_person.sort(["anchor", "rank", "birth", "person_id"], nulls_last=True)
+        .unique("anchor", keep="first")
+        .select("person_id", is_head=pl.lit(True))
+    )
+    return (
+        per_person.join(head, on="person_id", how="left")
+        .select(
+            "person_id",
+            is_head=pl.col("is_head").fill_null(False),
+            relation=pl.when(pl.col("is_head").fill_null(False)).then(pl.lit("户主")).otherwise(pl.col("relation")),
+        )
+    )
+
+
+def households_by_snapshot(
+    mentions: pl.DataFrame,
+    previous: pl.DataFrame | None = None,
+    dates: list[dt.date] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Household membership at every snapshot date, with stable household IDs.
+
+    ``mentions`` must carry ``person_id``. ``previous``: an earlier run's
+    membership (``snapshot_date, person_id, household_id, is_head``); a date it
+    covers is re-assigned from its own earlier answer, a new date from the
+    previous date's. Returns ``(membership, lineage)`` with ``membership``
+    columns ``snapshot_date, person_id, household_id, is_head, relation,
+    evidence``.
+    """
+    if dates is None:
+        dates = sorted(mentions.get_column("snapshot_date").unique().drop_nulls().to_list())
+    prev = previous if previous is not None and previous.height else None
+    used_ids = set(prev.get_column("household_id").to_list()) if prev is not None else set()
+    out, lineage = [], []
+    last: pl.DataFrame | None = None
+    for date in dates:
+        clusters = form_households(mentions_as_of(mentions, date))
+        before = last
+        if prev is not None:
+            stored = prev.filter(pl.col("snapshot_date") == date)
+            if stored.height:
+                before = stored
+            elif before is None:
+                earlier = prev.filter(pl.col("snapshot_date") < date)
+                if earlier.height:
+                    before = earlier.filter(pl.col("snapshot_date") == earlier["snapshot_date"].max())
+        before_frame = None if before is None else before.select(
+            member="person_id", id="household_id",
+            created=pl.col("created") if "created" in before.columns else pl.lit(None, dtype=pl.Date),
+            is_head="is_head",
+        )
+        assignment, events = assign_stable_ids(
+            before_frame,
+            clusters.select(member="person_id", cluster="cluster", is_head="is_head"),
+            entity="household", prefix="H", snapshot_date=date, used_ids=used_ids,
+        )
+        used_ids.update(assignment.get_column("id").to_list())
+        snapshot = clusters.join(
+            assignment.select(person_id="member", household_id="id", created="created"), on="person_id"
+        ).with_columns(snapshot_date=pl.lit(date, dtype=pl.Date))
+        last = snapshot
+        out.append(snapshot.select(*MEMBERSHIP_SCHEMA, "created"))
+        lineage.append(events)
+    if not out:
+        return (pl.DataFrame(schema=MEMBERSHIP_SCHEMA | {"created": pl.Date}), pl.DataFrame(schema=LINEAGE_SCHEMA))
+    return pl.concat(out), pl.concat(lineage)

@@ -1,0 +1,127 @@
+import datetime as dt
+
+import polars as pl
+
+from entity_resolution.household.households import form_households, households_by_snapshot, mentions_as_of
+from entity_resolution.household.mentions import build_mentions
+
+from household_frames import frame, make_id
+
+D1, D2 = dt.date(2026, 1, 5), dt.date(2026, 2, 5)
+V = "529901100200"
+WIDOW = make_id("529901", dt.date(1950, 3, 1), 2)
+SON = make_id("529901", dt.date(1975, 6, 9), 13)
+WIFE = make_id("529901", dt.date(1978, 1, 2), 24)
+GRANDSON = make_id("529901", dt.date(2012, 9, 9), 35)
+NAMES = {WIDOW: "李秀英", SON: "王建国", WIFE: "张丽", GRANDSON: "王小明"}
+
+
+def with_person_ids(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Persons known in advance: the ID number, else the name (these tests are about households)."""
+    by_name = {v: k for k, v in NAMES.items()}
+    return mentions.with_columns(
+        person_id=pl.coalesce("id_number", pl.col("name").replace_strict(by_name, default=None))
+    )
+
+
+def health(snapshot, family):
+    return frame("health", snapshot, [
+        {"record_id": f"H{i}", "name": NAMES[p], "id_number": p, "family_no": fam, "village_code": V, "phone": "13912345678"}
+        for i, (p, fam) in enumerate(family)
+    ])
+
+
+def civil(snapshot, members):
+    return frame("civil_affairs", snapshot, [
+        {"record_id": f"C{i}", "case_no": case, "name": NAMES[p], "id_number": p, "relation": rel, "village_code": V}
+        for i, (p, case, rel) in enumerate(members)
+    ])
+
+
+def test_widow_heads_civil_affairs_and_house_listed_under_son_attaches_to_her_household():
+    frames = {
+        "civil_affairs": civil(D1, [(WIDOW, "CA1", "户主"), (SON, "CA1", "子"), (GRANDSON, "CA1", "孙子")]),
+        "housing": frame("housing", D1, [{"record_id": "F1", "owner_name": "王建国", "owner_id_number": SON, "village_code": V}]),
+        "health": health(D1, [(WIDOW, "F9"), (SON, "F9"), (GRANDSON, "F9")]),
+        "water": frame("water", D1, [{"record_id": "W1", "head_name": "王建国", "phone": "13912345678", "village_code": V}]),
+    }
+    mentions = with_person_ids(build_mentions(frames))
+    households = form_households(mentions)
+    assert households["cluster"].n_unique() == 1
+    head = households.filter("is_head")["person_id"].to_list()
+    assert head == [WIDOW]
+    assert households.filter(pl.col("person_id") == SON)["relation"].item() == "子"
+
+
+def test_newer_civil_affairs_split_beats_stale_family_no():
+    baby = "王小宝"
+    NAMES["baby"] = baby
+    try:
+        frames = {
+            "civil_affairs": pl.concat([
+                civil(D1, [(WIDOW, "CA1", "户主"), (SON, "CA1", "子"), (WIFE, "CA1", "儿媳"), (GRANDSON, "CA1", "孙子")]),
+                civil(D2, [(WIDOW, "CA1", "户主"), (SON, "CA2", "户主"), (WIFE, "CA2", "配偶"), (GRANDSON, "CA2", "子")]),
+            ], how="diagonal_relaxed"),
+            # health still enrols everyone under one family_no, plus a newborn only health knows
+            "health": pl.concat([
+                health(D1, [(WIDOW, "F1"), (SON, "F1"), (WIFE, "F1"), (GRANDSON, "F1")]),
+                frame("health", D2, [
+                    {"record_id": f"H{i}", "name": NAMES[p], "id_number": None if p == "baby" else p, "family_no": "F1", "village_code": V}
+                    for i, p in enumerate([WIDOW, SON, WIFE, GRANDSON, "baby"])
+                ]),
+            ], how="diagonal_relaxed"),
+        }
+        mentions = with_person_ids(build_mentions(frames))
+        mentions = mentions.with_columns(person_id=pl.coalesce("person_id", pl.col("name")))
+        membership, lineage = households_by_snapshot(mentions)
+        at = {d: dict(membership.filter(pl.col("snapshot_date") == d).select("person_id", "household_id").iter_rows())
+              for d in (D1, D2)}
+        assert len(set(at[D1].values())) == 1
+        original = at[D1][WIDOW]
+        # the widow, head of the original case, keeps the household ID
+        assert at[D2][WIDOW] == original
+        assert at[D2][SON] == at[D2][WIFE] == at[D2][GRANDSON] != original
+        # the newborn goes with the majority of the stale family group (the son's new case)
+        assert at[D2]["baby"] == at[D2][SON]
+        events = set(lineage.filter(pl.col("snapshot_date") == D2).select("id", "event", "other_id").iter_rows())
+        assert (at[D2][SON], "split", original) in events
+    finally:
+        NAMES.pop("baby")
+
+
+def test_guardian_links_student_household_and_phone_attaches_isolated_water_record():
+    frames = {
+        "education": frame("education", D1, [{
+            "record_id": "E1", "name": "王小明", "id_number": GRANDSON, "guardian_name": "王建国",
+            "guardian_relation": "父亲", "guardian_phone": "13912345678", "village_code": V,
+        }]),
+        "health": health(D1, [(SON, "F1"), (WIFE, "F1")]),
+        # a homophone of the head's name that person linkage did not resolve
+        "water": frame("water", D1, [{"record_id": "W1", "head_name": "王建囯", "phone": "13912345678", "village_code": V}]),
+    }
+    mentions = build_mentions(frames)
+    guardian = mentions.filter(pl.col("role") == "guardian")
+    assert guardian["gender"].item() == "男"
+    assert guardian["student_mention_id"].item() == "education|E1|subject|2026-01-05"
+    mentions = with_person_ids(mentions).with_columns(person_id=pl.coalesce("person_id", "name"))
+    households = form_households(mentions)
+    assert households["cluster"].n_unique() == 1
+    assert households.filter(pl.col("person_id") == "王建囯")["evidence"].item() == "phone_address"
+
+
+def test_placeholder_phone_links_nobody():
+    frames = {
+        "water": frame("water", D1, [
+            {"record_id": "W1", "head_name": "王建国", "phone": "13800000000", "village_code": V},
+            {"record_id": "W2", "head_name": "李四", "phone": "13800000000", "village_code": V},
+        ]),
+    }
+    mentions = build_mentions(frames).with_columns(person_id=pl.col("name"))
+    assert form_households(mentions)["cluster"].n_unique() == 2
+
+
+def test_mentions_as_of_takes_latest_snapshot_per_department():
+    frames = {"health": pl.concat([health(D1, [(WIDOW, "F1")]), health(D2, [(SON, "F1")])])}
+    mentions = build_mentions(frames)
+    assert mentions_as_of(mentions, D1)["id_number"].to_list() == [WIDOW]
+    assert mentions_as_of(mentions, dt.date(2026, 3, 1))["id_number"].to_list() == [SON]
