@@ -59,11 +59,20 @@ def name_pinyin(name: str) -> str:
     return " ".join(_syllables(name))
 
 
-def expr(col: str | pl.Expr) -> pl.Expr:
-    """NFKC, no spaces (ideographic ones included), simplified characters, separators unified to ``·``."""
+def _tidy(col: str | pl.Expr) -> pl.Expr:
     text = clean(col).str.replace_all(r"\s+", "").str.replace_all(_SEPARATORS, SEPARATOR)
     text = text.str.strip_chars(SEPARATOR)
-    return map_distinct(pl.when(text.str.len_bytes() > 0).then(text), to_simplified)
+    return pl.when(text.str.len_bytes() > 0).then(text)
+
+
+def is_blank(col: str | pl.Expr) -> pl.Expr:
+    """True when nothing but spaces and separators is left (no name at all)."""
+    return _tidy(col).is_null()
+
+
+def expr(col: str | pl.Expr) -> pl.Expr:
+    """NFKC, no spaces (ideographic ones included), simplified characters, separators unified to ``·``."""
+    return map_distinct(_tidy(col), to_simplified)
 
 
 def pinyin(normalised: str | pl.Expr) -> pl.Expr:

@@ -42,7 +42,8 @@ class Village:
     village: str
 
 
-@dataclass(frozen=True)
+# eq=False: hashed by identity, so the per-gazetteer caches below cost nothing per call.
+@dataclass(frozen=True, eq=False)
 class Gazetteer:
     villages: tuple[Village, ...]
 
