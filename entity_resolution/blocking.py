@@ -1,0 +1,302 @@
+"""Candidate pairs: records that agree on a blocking key, never the full cross product.
+
+Each rule gives every record a block code (null when a key is missing) and
+pairs are a self-join on that code. Blocks above `max_block_size` are split by
+secondary keys or cut into deterministic pseudo-random chunks, and every such
+block is counted in the report. Pairs found by several rules are kept once,
+attributed to the first rule (`match_key`), as Splink does.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from entity_resolution.records import ID, blank_to_null, dense_code
+from entity_resolution.settings import (
+    BlockingRule,
+    BlockKey,
+    Condition,
+    DeterministicRule,
+    LinkageSettings,
+)
+
+PAIR_SCHEMA = {"id_l": pl.UInt32, "id_r": pl.UInt32}
+
+
+@dataclass
+class BlockingResult:
+    pairs: pl.DataFrame  # id_l < id_r (UInt32), match_key (UInt8 index into rule_names)
+    report: pl.DataFrame
+    rule_names: list[str]  # blocking rules, then deterministic rules
+    rule_codes: dict[str, pl.Series]  # rule name -> per-record block code (null: record not in any block)
+
+
+def key_expression(key: BlockKey, dtype: pl.DataType) -> pl.Expr:
+    column = blank_to_null(pl.col(key.column), dtype)
+    match key.transform:
+        case "value":
+            return column
+        case "first_char":
+            return column.cast(pl.String).str.slice(0, 1)
+        case "prefix":
+            return column.cast(pl.String).str.slice(0, key.n)
+        case "year":
+            if dtype == pl.String:
+                return column.str.to_date(strict=False).dt.year()
+            return column.dt.year()
+        case "lower":
+            return column.cast(pl.String).str.to_lowercase()
+    raise ValueError(key.transform)
+
+
+def condition_expression(condition: Condition) -> pl.Expr:
+    expr = pl.col(condition.column).is_not_null()
+    if condition.in_ is not None:
+        expr = expr & pl.col(condition.column).is_in(condition.in_)
+    return expr
+
+
+def block_codes(
+    records: pl.DataFrame, keys: list[BlockKey], where: list[Condition] | None = None
+) -> pl.Series:
+    """Per-record code of the key tuple; null where a key is missing or `where` fails."""
+    names = [f"__k{i}" for i in range(len(keys))]
+    keyed = records.select(
+        *[key_expression(k, records.schema[k.column]).alias(n) for k, n in zip(keys, names)],
+        pl.all_horizontal([condition_expression(c) for c in where or []] or [pl.lit(True)]).alias("__ok"),
+    )
+    usable = keyed.select(pl.all_horizontal(pl.col(names).is_not_null()) & pl.col("__ok")).to_series()
+    codes = dense_code(keyed, names)
+    return pl.select(pl.when(usable).then(codes).otherwise(None).alias("block")).to_series()
+
+
+def _stable_hash(ids: pl.Series, seed: int) -> pl.Series:
+    """splitmix64 of the id: a pseudo-random order that does not depend on the polars version."""
+    with np.errstate(over="ignore"):
+        x = ids.to_numpy().astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return pl.Series("__h", x)
+
+
+def _pairs_within_blocks(members: pl.DataFrame) -> pl.DataFrame:
+    """All pairs (id_l < id_r) of records sharing `block`; the caller bounds block sizes."""
+    left = members.select(pl.col("block"), pl.col(ID).alias("id_l"))
+    right = members.select(pl.col("block"), pl.col(ID).alias("id_r"))
+    return left.join(right, on="block").filter(pl.col("id_l") < pl.col("id_r")).select("id_l", "id_r")
+
+
+def _rule_pairs(
+    records: pl.DataFrame, rule: BlockingRule, codes: pl.Series, seed: int
+) -> tuple[pl.DataFrame, dict]:
+    members = pl.DataFrame({ID: records[ID], "block": codes}).drop_nulls("block")
+    sizes = members.group_by("block").len()
+    oversize = sizes.filter(pl.col("len") > rule.max_block_size)
+    stats = {
+        "rule": rule.name,
+        "keys": ", ".join(k.label for k in rule.keys),
+        "records_blocked": members.height,
+        "blocks": sizes.height,
+        "largest_raw_block": int(sizes["len"].max() or 0),
+        "oversize_blocks": oversize.height,
+        "oversize_records": int(oversize["len"].sum()),
+        "action": "none" if oversize.is_empty() else rule.oversize,
+        "split_blocks": 0,
+        "sampled_blocks": 0,
+        "skipped_blocks": 0,
+    }
+    if not oversize.is_empty():
+        members = _shrink_oversize_blocks(records, rule, members, oversize, seed, stats)
+    final_sizes = members.group_by("block").len()
+    stats["largest_block"] = int(final_sizes["len"].max() or 0)
+    return _pairs_within_blocks(members), stats
+
+
+def _shrink_oversize_blocks(
+    records: pl.DataFrame,
+    rule: BlockingRule,
+    members: pl.DataFrame,
+    oversize: pl.DataFrame,
+    seed: int,
+    stats: dict,
+) -> pl.DataFrame:
+    is_big = pl.col("block").is_in(oversize["block"].implode())
+    if rule.oversize == "skip":
+        stats["skipped_blocks"] = oversize.height
+        return members.filter(~is_big)
+    small, big = members.filter(~is_big), members.filter(is_big)
+    next_code = int(members["block"].max()) + 1
+    if rule.oversize == "split" and rule.split_keys:
+        split_codes = block_codes(records, rule.split_keys)
+        # A record without the secondary key stays in a sub-block of its own kind (null is a value here).
+        big = big.with_columns(pl.Series("__split", split_codes.gather(big[ID])))
+        big = big.with_columns(
+            (pl.lit(next_code, pl.UInt32) + dense_code(big, ["block", "__split"])).alias("block")
+        ).drop("__split")
+        stats["split_blocks"] = oversize.height
+        next_code = int(big["block"].max()) + 1
+    sizes = big.group_by("block").len()
+    still_big = sizes.filter(pl.col("len") > rule.max_block_size)
+    if not still_big.is_empty():
+        stats["sampled_blocks"] = still_big.height
+        chunks = still_big.with_columns(
+            (pl.col("len") / rule.max_block_size).ceil().cast(pl.UInt32).alias("__chunks")
+        ).select("block", "__chunks")
+        # Round-robin over a seeded hash order: chunks of equal size, same result every run.
+        big = (
+            big.with_columns(_stable_hash(big[ID], seed))
+            .join(chunks, on="block", how="left")
+            .with_columns(
+                pl.col("__h").rank("ordinal").over("block").cast(pl.UInt32).alias("__rank")
+            )
+            .with_columns(
+                pl.when(pl.col("__chunks").is_null())
+                .then(pl.col("block").cast(pl.UInt64))
+                .otherwise(
+                    pl.lit(next_code, pl.UInt64)
+                    + pl.col("block").cast(pl.UInt64) * 4096
+                    + (pl.col("__rank") % pl.col("__chunks")).cast(pl.UInt64)
+                )
+                .alias("__block64")
+            )
+        )
+        big = big.with_columns(
+            (pl.lit(next_code, pl.UInt32) + dense_code(big, ["__block64"])).alias("block")
+        ).select(ID, "block")
+    return pl.concat([small, big.select(ID, "block")])
+
+
+def _deterministic_pairs(
+    records: pl.DataFrame, rule: DeterministicRule, codes: pl.Series
+) -> tuple[pl.DataFrame, dict]:
+    """Full pairs within small groups; a star to the smallest id in larger ones (enough to connect them)."""
+    members = pl.DataFrame({ID: records[ID], "block": codes}).drop_nulls("block")
+    sizes = members.group_by("block").len()
+    big = sizes.filter(pl.col("len") > rule.max_block_size)["block"].implode()
+    small_pairs = _pairs_within_blocks(members.filter(~pl.col("block").is_in(big)))
+    star = (
+        members.filter(pl.col("block").is_in(big))
+        .with_columns(pl.col(ID).min().over("block").alias("id_l"))
+        .filter(pl.col(ID) != pl.col("id_l"))
+        .select("id_l", pl.col(ID).alias("id_r"))
+    )
+    stats = {
+        "rule": rule.name,
+        "keys": ", ".join(rule.columns),
+        "records_blocked": members.height,
+        "blocks": sizes.height,
+        "largest_raw_block": int(sizes["len"].max() or 0),
+        "oversize_blocks": int((sizes["len"] > rule.max_block_size).sum()),
+        "oversize_records": int(sizes.filter(pl.col("len") > rule.max_block_size)["len"].sum()),
+        "action": "star" if star.height else "none",
+        "split_blocks": 0,
+        "sampled_blocks": 0,
+        "skipped_blocks": 0,
+        "largest_block": int(sizes["len"].max() or 0),
+    }
+    return pl.concat([small_pairs, star]), stats
+
+
+def _keep_link_type(pairs: pl.DataFrame, records: pl.DataFrame, settings: LinkageSettings) -> pl.DataFrame:
+    if settings.link_type != "link_only":
+        return pairs
+    source = dense_code(records, [settings.source_column])
+    return pairs.filter(
+        pl.Series(source).gather(pairs["id_l"]) != pl.Series(source).gather(pairs["id_r"])
+    )
+
+
+def pair_key(id_l: pl.Expr, id_r: pl.Expr) -> pl.Expr:
+    return id_l.cast(pl.UInt64) * (1 << 32) + id_r.cast(pl.UInt64)
+
+
+def block(records: pl.DataFrame, settings: LinkageSettings) -> BlockingResult:
+    rule_names: list[str] = []
+    rule_codes: dict[str, pl.Series] = {}
+    produced: list[pl.DataFrame] = []
+    reports: list[dict] = []
+    for rule in settings.blocking_rules:
+        codes = block_codes(records, rule.keys)
+        pairs, stats = _rule_pairs(records, rule, codes, settings.training.seed)
+        stats["kind"] = "blocking"
+        rule_codes[rule.name] = codes
+        produced.append(_tagged(_keep_link_type(pairs, records, settings), len(rule_names)))
+        reports.append(stats)
+        rule_names.append(rule.name)
+    for rule in settings.deterministic_rules:
+        codes = block_codes(records, [BlockKey(column=c) for c in rule.columns], rule.where)
+        pairs, stats = _deterministic_pairs(records, rule, codes)
+        stats["kind"] = "deterministic"
+        rule_codes[rule.name] = codes
+        produced.append(_tagged(_keep_link_type(pairs, records, settings), len(rule_names)))
+        reports.append(stats)
+        rule_names.append(rule.name)
+    if len(rule_names) > 255:
+        raise ValueError("at most 255 rules")
+
+    everything = pl.concat(produced)
+    per_rule_counts = everything.group_by("match_key").len()
+    pairs = (
+        everything.group_by("key")
+        .agg(pl.col("match_key").min())
+        .sort("key")
+        .select(
+            (pl.col("key") // (1 << 32)).cast(pl.UInt32).alias("id_l"),
+            (pl.col("key") % (1 << 32)).cast(pl.UInt32).alias("id_r"),
+            "match_key",
+        )
+    )
+    new_counts = pairs.group_by("match_key").len()
+    produced_by = dict(zip(per_rule_counts["match_key"].to_list(), per_rule_counts["len"].to_list()))
+    new_by = dict(zip(new_counts["match_key"].to_list(), new_counts["len"].to_list()))
+    for index, stats in enumerate(reports):
+        stats["pairs_produced"] = produced_by.get(index, 0)
+        stats["new_pairs"] = new_by.get(index, 0)
+    report = pl.DataFrame(reports).select(
+        "rule",
+        "kind",
+        "keys",
+        "records_blocked",
+        "blocks",
+        "largest_raw_block",
+        "largest_block",
+        "oversize_blocks",
+        "oversize_records",
+        "action",
+        "split_blocks",
+        "sampled_blocks",
+        "skipped_blocks",
+        "pairs_produced",
+        "new_pairs",
+    )
+    return BlockingResult(pairs=pairs, report=report, rule_names=rule_names, rule_codes=rule_codes)
+
+
+def _tagged(pairs: pl.DataFrame, index: int) -> pl.DataFrame:
+    return pairs.select(
+        pair_key(pl.col("id_l"), pl.col("id_r")).alias("key"), pl.lit(index, pl.UInt8).alias("match_key")
+    )
+
+
+def rules_satisfied(pairs: pl.DataFrame, codes: pl.Series) -> pl.Series:
+    """True where both records of a pair have the same non-null block code of a rule."""
+    left = codes.gather(pairs["id_l"])
+    right = codes.gather(pairs["id_r"])
+    return (left == right).fill_null(False)
+
+
+def total_comparable_pairs(records: pl.DataFrame, settings: LinkageSettings) -> int:
+    n = records.height
+    if settings.link_type == "link_only":
+        sizes = records.group_by(settings.source_column).len()["len"].to_list()
+        return (sum(sizes) ** 2 - sum(s * s for s in sizes)) // 2
+    return n * (n - 1) // 2
+
+
+def expected_pair_count(sizes: list[int]) -> int:
+    return sum(math.comb(s, 2) for s in sizes)
