@@ -1,0 +1,159 @@
+"""One landed file -> registry row + accepted/quarantine Parquet + department report.
+
+Keyed by content hash: bytes already ingested under the same department and
+name return the recorded result without reading anything; the same bytes
+under another name in the same department are recorded as a ``duplicate``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import polars as pl
+
+from schemas.departments import DEPARTMENTS
+from schemas.headers import HeaderMatch, guess_department, match_headers
+from schemas.validate import RAW_ROW, ROW_NUMBER, FileMeta, validate
+from sources import reports
+from sources.landing import mtime_date, parse_file_name
+from sources.readers import RawTable, UnreadableFile, read_table_bytes
+from sources.registry import StateDir, file_id_of, load_registry, lookup, register, write_parquet_atomic
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    file_id: str
+    department: str
+    file_name: str
+    status: str  # ingested | unreadable | duplicate
+    extract_date: date | None
+    county_from_name: str | None
+    counties: list[str] = field(default_factory=list)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rows_quarantined: int = 0
+    blank_rows: int = 0
+    reason: str | None = None
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    accepted_path: Path | None = None
+    quarantine_path: Path | None = None
+    report_path: Path | None = None
+    #: True when these bytes were already registered and nothing was done.
+    already_known: bool = False
+
+
+def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime | None = None) -> IngestResult:
+    path = Path(path)
+    data = path.read_bytes()
+    stat = path.stat()
+    file_id = file_id_of(data)
+    arrived = arrived or datetime.now(timezone.utc)
+    county, name_date = parse_file_name(path.name)
+    entry = {
+        "file_id": file_id, "department": department, "file_name": path.name, "size": len(data),
+        "mtime_ns": stat.st_mtime_ns, "first_seen": arrived, "county_from_name": county,
+        "extract_date": name_date or mtime_date(stat.st_mtime_ns), "counties": [],
+    }
+    registry = load_registry(state)
+    if (known := lookup(registry, file_id, department, path.name)) is not None:
+        return _from_row(known, state, path, already_known=True)
+    if (same_bytes := lookup(registry, file_id, department)) is not None:
+        row = register(state, entry | {
+            "status": "duplicate", "reason": f"same content as {same_bytes['file_name']}",
+            "counties": same_bytes["counties"]})
+        return _from_row(row, state, path)
+
+    try:
+        table = read_table_bytes(data, path.name)
+        frame = _canonical_frame(table, department)
+    except UnreadableFile as error:
+        row = register(state, entry | {"status": "unreadable", "reason": error.reason_en})
+        text = reports.unreadable_report(path.name, department, error, file_id=file_id, received=arrived)
+        report = reports.write_report(path.parent, path.name, text)
+        return _from_row(row, state, path, report_path=report)
+
+    meta = FileMeta(file_id=file_id, file_name=path.name, snapshot_date=entry["extract_date"],
+                    county_from_name=county)
+    validated = validate(frame, department, meta)
+    accepted_path = state.accepted_path(department, file_id)
+    quarantine_path = state.quarantine_path(department, file_id)
+    write_parquet_atomic(validated.accepted, accepted_path)
+    write_parquet_atomic(validated.quarantine, quarantine_path)
+    counties = sorted(validated.accepted["county"].drop_nulls().unique().to_list())
+    counts = {"rows_read": table.frame.height, "rows_accepted": validated.accepted.height,
+              "rows_quarantined": validated.quarantine.height, "blank_rows": validated.blank_rows}
+    row = register(state, entry | counts | {"status": "ingested", "counties": counties})
+    if validated.quarantine.height:
+        text = reports.quarantine_report(path.name, department, validated.quarantine, rows_read=counts["rows_read"],
+                                         rows_accepted=counts["rows_accepted"], blank_rows=counts["blank_rows"],
+                                         file_id=file_id, received=arrived)
+    else:
+        text = reports.receipt_report(path.name, department, rows_read=counts["rows_read"],
+                                      rows_accepted=counts["rows_accepted"], blank_rows=counts["blank_rows"],
+                                      file_id=file_id, received=arrived)
+    report = reports.write_report(path.parent, path.name, text)
+    return _from_row(row, state, path, report_path=report, reject_reasons=dict(validated.reject_reasons))
+
+
+def _canonical_frame(table: RawTable, department: str) -> pl.DataFrame:
+    """Mapped columns renamed to canonical names, plus ``row_number`` and ``raw_row`` (all columns as found).
+
+    Raises UnreadableFile when the headers fit another department better, or
+    when a required column is missing (every row would fail: that is a file
+    problem, reported once, not thousands of row problems).
+    """
+    headers = table.frame.columns
+    match = match_headers(headers, department)
+    guessed = _other_department(headers, department, match)
+    if guessed is not None:
+        raise reports.wrong_department(department, guessed)
+    if match.missing_required:
+        raise reports.missing_columns(department, match.missing_required)
+    first = table.first_data_row
+    return table.frame.select(
+        *(pl.col(found).alias(canonical) for found, canonical in match.mapping.items()),
+        pl.int_range(first, first + pl.len(), dtype=pl.Int32).alias(ROW_NUMBER),
+        pl.struct(headers).struct.json_encode().alias(RAW_ROW),
+    )
+
+
+def _other_department(headers: list[str], department: str, match: HeaderMatch) -> str | None:
+    """The department these headers fit better than the folder's own, if one clearly does.
+
+    ``guess_department`` wants half of a department's columns; a department
+    exporting only the columns it was asked for often has fewer, so when our
+    own department misses a required column, any other department that has
+    all of its required columns and a strictly better score is named.
+    """
+    guessed = guess_department(headers)
+    if guessed is not None and guessed != department and (
+            match.missing_required or match_headers(headers, guessed).score > match.score):
+        return guessed
+    if not match.missing_required:
+        return None
+    fits = sorted(((m.score, m.department) for m in (match_headers(headers, d) for d in DEPARTMENTS if d != department)
+                   if not m.missing_required and m.score > match.score), reverse=True)
+    if fits and (len(fits) == 1 or fits[0][0] > fits[1][0]):
+        return fits[0][1]
+    return None
+
+
+def _from_row(row: dict, state: StateDir, path: Path, *, already_known: bool = False,
+              report_path: Path | None = None, reject_reasons: dict[str, int] | None = None) -> IngestResult:
+    department, file_id, status = row["department"], row["file_id"], row["status"]
+    ingested = status == "ingested"
+    if report_path is None:
+        candidate = reports.report_path(path.parent, row["file_name"])
+        report_path = candidate if candidate.exists() else None
+    return IngestResult(
+        file_id=file_id, department=department, file_name=row["file_name"], status=status,
+        extract_date=row["extract_date"], county_from_name=row["county_from_name"],
+        counties=list(row["counties"] or []), rows_read=row["rows_read"] or 0,
+        rows_accepted=row["rows_accepted"] or 0, rows_quarantined=row["rows_quarantined"] or 0,
+        blank_rows=row["blank_rows"] or 0, reason=row["reason"], reject_reasons=reject_reasons or {},
+        accepted_path=state.accepted_path(department, file_id) if ingested else None,
+        quarantine_path=state.quarantine_path(department, file_id) if ingested else None,
+        report_path=report_path, already_known=already_known,
+    )

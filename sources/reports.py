@@ -1,0 +1,149 @@
+"""Department reports: ``<landing>/<department>/_reports/<file>.txt``, Chinese first, then English.
+
+Department staff read these, so they name the file, say plainly what is
+wrong and what to send instead, and point at rows by the row number they see
+in Excel. The ``_reports`` folder starts with ``_`` so the landing scan never
+mistakes it for data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+
+from schemas.departments import DEPARTMENT_ZH, columns
+from sources.readers import UnreadableFile
+from sources.registry import write_text_atomic
+
+REPORTS_FOLDER = "_reports"
+#: how many example rows a report lists per reason.
+EXAMPLE_ROWS = 10
+#: the stable reason codes of ``schemas.validate``, for department staff.
+REASON_ZH = {
+    "missing required value": "必填内容为空",
+    "exact duplicate row": "与前面某一行完全重复",
+    "record_id repeated with different content": "编号重复但内容不同",
+}
+
+
+def report_path(landing_department_folder: Path, file_name: str) -> Path:
+    return Path(landing_department_folder) / REPORTS_FOLDER / f"{file_name}.txt"
+
+
+def department_label(department: str) -> str:
+    return f"{DEPARTMENT_ZH.get(department, department)}（{department}）"
+
+
+def header_zh(department: str, field: str | None) -> str:
+    """The Chinese header staff know a canonical column by (``学籍号`` for record_id)."""
+    if not field:
+        return "整行"
+    spec = next((s for s in columns(department) if s.name == field), None) if department in DEPARTMENT_ZH else None
+    return f"{spec.column.zh}（{field}）" if spec else field
+
+
+def _heading(file_name: str, department: str, file_id: str, received: datetime | None) -> list[str]:
+    when = (received or datetime.now()).astimezone().strftime("%Y-%m-%d %H:%M")
+    return [
+        f"文件 File: {file_name}",
+        f"部门 Department: {department_label(department)}",
+        f"接收时间 Received: {when}    文件编号 File id: {file_id}",
+        "",
+    ]
+
+
+def unreadable_report(file_name: str, department: str, error: UnreadableFile, *, file_id: str = "",
+                      received: datetime | None = None) -> str:
+    lines = _heading(file_name, department, file_id, received) + [
+        "【结果】文件未能导入，其中的数据都没有被使用。",
+        f"【原因】{error.reason_zh}",
+        f"【请这样做】{error.hint_zh}",
+        "",
+        "Result: the file was NOT loaded; none of its rows were used.",
+        f"Reason: {error.reason_en}",
+        f"What to send instead: {error.hint_en}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def quarantine_report(file_name: str, department: str, quarantine: pl.DataFrame, *, rows_read: int,
+                      rows_accepted: int, blank_rows: int, file_id: str = "",
+                      received: datetime | None = None) -> str:
+    """Counts by reason and the first rows (as numbered in the file) with the field concerned."""
+    by_reason = quarantine.group_by("field", _reason_key()).agg(
+        pl.len().alias("n"), pl.col("row_number").sort().head(EXAMPLE_ROWS).alias("rows"),
+    ).sort(["n", "field"], descending=[True, False], nulls_last=True)
+    lines = _heading(file_name, department, file_id, received) + [
+        f"【结果】共读取 {rows_read} 行：导入 {rows_accepted} 行，{quarantine.height} 行有问题未导入"
+        f"（已单独保存，改正后可重新发送），空行 {blank_rows} 行。",
+        "【问题行】（行号即 Excel/文本中看到的行号）",
+    ]
+    english = [
+        "",
+        f"Result: {rows_read} rows read: {rows_accepted} loaded, {quarantine.height} held back because of "
+        f"the problems below (kept aside, nothing is lost), {blank_rows} blank rows.",
+        "Rows held back (row numbers as you see them in Excel / the text file):",
+    ]
+    for item in by_reason.iter_rows(named=True):
+        rows = "、".join(str(r) for r in item["rows"]) + ("……" if item["n"] > EXAMPLE_ROWS else "")
+        reason_zh = REASON_ZH.get(item["reason_key"], item["reason_key"])
+        lines.append(f"  - {header_zh(department, item['field'])}：{reason_zh}，{item['n']} 行，如第 {rows} 行")
+        english.append(f"  - {item['field'] or 'whole row'}: {item['reason_key']}, {item['n']} row{'s' if item['n'] != 1 else ''}, "
+                       f"e.g. row {rows.replace('、', ', ').replace('……', ', ...')}")
+    lines.append("【请这样做】请在原表中改正上述行（补全必填内容、删除重复行、确保编号唯一），"
+                 "然后把改正后的完整文件重新发送（同一日期的新文件会替换旧文件）。")
+    english.append("What to do: correct these rows in your table (fill in required values, remove duplicate rows, "
+                   "keep record numbers unique) and send the whole corrected file again; a newer file for the same "
+                   "date replaces the earlier one.")
+    return "\n".join(lines + english) + "\n"
+
+
+def receipt_report(file_name: str, department: str, *, rows_read: int, rows_accepted: int, blank_rows: int,
+                   file_id: str = "", received: datetime | None = None) -> str:
+    """A clean file also gets a short receipt: it replaces any stale report for the same name."""
+    lines = _heading(file_name, department, file_id, received) + [
+        f"【结果】导入成功：共 {rows_read} 行，导入 {rows_accepted} 行，空行 {blank_rows} 行，没有发现问题。",
+        "",
+        f"Result: loaded. {rows_read} rows read, {rows_accepted} loaded, {blank_rows} blank rows; no problems found.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(landing_department_folder: Path, file_name: str, text: str) -> Path:
+    path = report_path(landing_department_folder, file_name)
+    write_text_atomic(text, path)
+    return path
+
+
+def _reason_key() -> pl.Expr:
+    """``reason`` without the row it points at ("exact duplicate of row 5" -> the stable code)."""
+    reason = pl.col("reason")
+    return (
+        pl.when(reason.str.starts_with("exact duplicate")).then(pl.lit("exact duplicate row"))
+        .when(reason.str.starts_with("record_id repeated")).then(pl.lit("record_id repeated with different content"))
+        .otherwise(reason).alias("reason_key")
+    )
+
+
+def wrong_department(found: str, guessed: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"The columns look like a {guessed} file ({DEPARTMENT_ZH.get(guessed, guessed)}), but it was put in the "
+        f"{found} folder.",
+        f"表格的列名看起来是{department_label(guessed)}的数据，却放在了{department_label(found)}的文件夹中。",
+        f"如果确实是{DEPARTMENT_ZH.get(guessed, guessed)}的数据，请放入 {guessed} 文件夹；"
+        f"否则请发送{DEPARTMENT_ZH.get(found, found)}规定格式的表格。",
+        f"If it is {guessed} data, put it in the '{guessed}' folder; otherwise send the agreed {found} table.",
+    )
+
+
+def missing_columns(department: str, missing: list[str]) -> UnreadableFile:
+    names_zh = "、".join(header_zh(department, m) for m in missing)
+    return UnreadableFile(
+        f"Required columns are missing: {', '.join(missing)}.",
+        f"缺少必需的列：{names_zh}。",
+        f"请在表格中加入这些列（列名：{names_zh.replace('（', '(').replace('）', ')')}）后重新发送。",
+        f"Add these columns (with the agreed Chinese headers) and send the file again.",
+    )
+
