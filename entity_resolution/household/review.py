@@ -108,7 +108,7 @@ def keep_apart(
     bad = clashes.get_column("cluster").unique()
     record_of = dict(primary.select("mention_id", "record").iter_rows())
     apart = {frozenset(p) for p in different.select("a", "b").iter_rows()}
-    members = clusters.filter(pl.col("cluster").is_in(bad))
+    members = clusters.filter(pl.col("cluster").is_in(bad.to_list()))
     in_bad = edges.join(members.rename({"mention_id": "mention_id_l"}), on="mention_id_l").sort(
         [pl.col("method") == "probabilistic", "match_weight", "mention_id_l", "mention_id_r"],
         descending=[False, True, False, False],
