@@ -94,6 +94,8 @@ def build_warehouse(
             conn.execute(f"SET threads = {int(threads)}")
         conn.execute("SET preserve_insertion_order = false")
         t = time.perf_counter()
+        # one transaction: thousands of small DDL/COMMENT statements would each commit otherwise
+        conn.execute("BEGIN TRANSACTION")
         ddl.create_all(conn)
         t = step("ddl", t)
         load_all(conn, inputs, key)
@@ -112,6 +114,7 @@ def build_warehouse(
         conn.execute("INSERT INTO ops.run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                      [run_info.run_id, run_info.started_at, run_info.triggered_by, ruleset.version, ruleset.sha256,
                       key.key_id, key.demo, json.dumps(counts, sort_keys=True)])
+        conn.execute("COMMIT")
         conn.execute("CHECKPOINT")
     finally:
         conn.close()

@@ -150,41 +150,56 @@ class Leak:
     example: str
 
 
+#: Column types that cannot hold 11 digits or a name: not scanned.
+_UNSCANNED_TYPES = ("BOOLEAN", "DATE", "TIMESTAMP", "TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT",
+                    "UINTEGER", "FLOAT", "INTERVAL")
+_DIGIT_RUN = r"[0-9]{11}"
+
+
 def scan_analyst_views(conn, schema: str = "analyst", max_examples: int = 1) -> list[Leak]:
     """Read every column of every view in ``schema``; report values that look like identifiers.
 
-    Names: a value that has the shape of a Chinese name and equals a raw name
-    known to ``restricted`` (a masked name has a ``*`` and never matches).
+    One pass per view flags the columns with a run of 11 digits or a value equal
+    to a raw name known to ``restricted`` (a masked name has a ``*`` and never
+    matches); flagged columns are then examined pattern by pattern.
     """
     views = conn.sql("SELECT view_name FROM duckdb_views() WHERE schema_name = $s AND NOT internal ORDER BY 1",
                      params={"s": schema}).fetchall()
     has_names = bool(conn.sql(
         "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'restricted' AND table_name = 'person_identity'"
     ).fetchall()[0][0])
-    if has_names:
-        conn.execute("CREATE OR REPLACE TEMP TABLE _known_names AS SELECT DISTINCT name FROM (" +
-                     " UNION ALL ".join(_name_sources(conn)) + ") WHERE name IS NOT NULL AND length(name) >= 2")
+    names = ("SELECT DISTINCT name FROM (" + " UNION ALL ".join(_name_sources()) + ") "
+             "WHERE name IS NOT NULL AND length(name) >= 2") if has_names else "SELECT NULL::VARCHAR AS name WHERE false"
+    conn.execute(f"CREATE OR REPLACE TEMP TABLE _known_names AS {names}")
     leaks: list[Leak] = []
     for (view,) in views:
-        cols = conn.sql("SELECT column_name FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t "
+        cols = conn.sql("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t "
                         "ORDER BY column_index", params={"s": schema, "t": view}).fetchall()
+        cols = [c for c, t in cols if t not in _UNSCANNED_TYPES]
+        if not cols:
+            continue
         qualified = f'{schema}."{view}"'
-        for (column,) in cols:
-            value = f'CAST("{column}" AS VARCHAR)'
-            for kind, pattern in LEAK_PATTERNS.items():
-                rows = conn.sql(f"SELECT {value} FROM {qualified} WHERE regexp_matches({value}, $p) LIMIT {max_examples}",
-                                params={"p": pattern}).fetchall()
-                leaks += [Leak(view, column, kind, _redact(r[0])) for r in rows]
-            if has_names:
-                rows = conn.sql(
-                    f"SELECT v FROM (SELECT DISTINCT {value} AS v FROM {qualified}) "
-                    f"WHERE regexp_matches(v, $p) AND v IN (SELECT name FROM _known_names) LIMIT {max_examples}",
-                    params={"p": NAME_SHAPE}).fetchall()
-                leaks += [Leak(view, column, "name", _redact(r[0])) for r in rows]
+        values = {c: f'CAST("{c}" AS VARCHAR)' for c in cols}
+        flags = ", ".join(
+            f"bool_or(regexp_matches({v}, $digits)) AS \"d:{c}\", "
+            f"bool_or({v} IN (SELECT name FROM _known_names)) AS \"n:{c}\"" for c, v in values.items())
+        row = conn.sql(f"SELECT {flags} FROM {qualified}", params={"digits": _DIGIT_RUN}).fetchall()[0]
+        for i, column in enumerate(cols):
+            value = values[column]
+            if row[2 * i]:
+                for kind, pattern in LEAK_PATTERNS.items():
+                    found = conn.sql(f"SELECT {value} FROM {qualified} WHERE regexp_matches({value}, $p) "
+                                     f"LIMIT {max_examples}", params={"p": pattern}).fetchall()
+                    leaks += [Leak(view, column, kind, _redact(r[0])) for r in found]
+            if row[2 * i + 1]:
+                found = conn.sql(f"SELECT v FROM (SELECT DISTINCT {value} AS v FROM {qualified}) "
+                                 f"WHERE regexp_matches(v, $p) AND v IN (SELECT name FROM _known_names) "
+                                 f"LIMIT {max_examples}", params={"p": NAME_SHAPE}).fetchall()
+                leaks += [Leak(view, column, "name", _redact(r[0])) for r in found]
     return leaks
 
 
-def _name_sources(conn) -> list[str]:
+def _name_sources() -> list[str]:
     from warehouse.ddl import Kind, fact_layout, FACT_TABLES
 
     sources = ["SELECT name FROM restricted.person_identity"]
