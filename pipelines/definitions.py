@@ -1,0 +1,26 @@
+"""The Hearth code location: ``dagster dev -w workspace.yaml``."""
+
+
+import dagster as dg
+
+from pipelines.ingest.assets import INGEST_ASSETS, INGEST_CHECKS
+from pipelines.ingest.sensors import FOLDER_SENSORS, INGEST_JOBS
+from pipelines.resources import HearthResource, PseudonymKey
+from pipelines.settings import HearthSettings
+
+ASSETS = [*INGEST_ASSETS]
+CHECKS = [*INGEST_CHECKS]
+
+
+def resources(settings: HearthSettings | None = None) -> dict[str, dg.ConfigurableResource]:
+    settings = settings or HearthSettings.from_env()
+    return {"hearth": HearthResource.from_settings(settings), "pseudonym": PseudonymKey.from_env()}
+
+
+defs = dg.Definitions(
+    assets=ASSETS,
+    asset_checks=CHECKS,
+    jobs=list(INGEST_JOBS.values()),
+    sensors=FOLDER_SENSORS,
+    resources=resources(),
+)

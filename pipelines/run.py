@@ -1,0 +1,125 @@
+"""Run the Hearth asset graph once, in process, with a live progress display.
+
+The CLI and the tests use this; it executes exactly the assets and checks of
+``pipelines.definitions`` (the same graph ``dagster dev`` shows).
+"""
+
+import threading
+import uuid
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from pipelines.ingest.sweep import mtime_observations
+from pipelines.settings import DEPARTMENTS, HearthSettings
+from sources.landing import scan_landing
+
+
+@dataclass
+class RunOutcome:
+    success: bool
+    run_id: str
+    seconds: float
+    failed_steps: list[str] = field(default_factory=list)
+    failed_checks: list[str] = field(default_factory=list)
+    result: dg.ExecuteInProcessResult | None = None
+
+
+def wait_for_quiet_files(settings: HearthSettings, console: Console, max_wait: float | None = None) -> None:
+    """A one-shot run should not skip files that were written a moment ago
+    (e.g. by ``hearth synth``): wait until they have been quiet long enough."""
+    deadline = time.time() + (settings.quiet_seconds + 1 if max_wait is None else max_wait)
+    while time.time() < deadline:
+        waiting = []
+        for department in DEPARTMENTS:
+            scan = scan_landing(settings.landing, mtime_observations(settings.landing, department),
+                                quiet_seconds=settings.quiet_seconds, departments=(department,))
+            waiting += [f for f in scan.waiting if f.size > 0]
+        if not waiting:
+            return
+        console.print(f"[dim]waiting for {len(waiting)} file(s) to finish being written…[/dim]")
+        time.sleep(1.0)
+
+
+def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
+                 instance: dg.DagsterInstance | None = None, selection=None,
+                 log_level: str = "WARNING") -> RunOutcome:
+    from pipelines.definitions import ASSETS, CHECKS, resources
+
+    console = console or Console(stderr=True)
+    instance = instance or (dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral())
+    started = time.time()
+    invocation = uuid.uuid4().hex
+    holder: dict[str, object] = {}
+
+    def _execute() -> None:
+        try:
+            holder["result"] = dg.materialize(
+                [*ASSETS, *CHECKS], instance=instance, resources=resources(settings),
+                raise_on_error=False, selection=selection,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags={"hearth/trigger": "cli", "hearth/invocation": invocation})
+        except BaseException as error:  # surfaced below, with the step that failed
+            holder["error"] = error
+
+    worker = threading.Thread(target=_execute, name="hearth-run", daemon=True)
+    worker.start()
+    _show_progress(worker, instance, invocation, console)
+    worker.join()
+    if "error" in holder:
+        raise holder["error"]  # type: ignore[misc]
+    result: dg.ExecuteInProcessResult = holder["result"]  # type: ignore[assignment]
+    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key]
+    failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}"
+                     for c in result.get_asset_check_evaluations() if not c.passed]
+    return RunOutcome(result.success and not failed_steps, result.run_id, time.time() - started,
+                      failed_steps, failed_checks, result)
+
+
+def _has_dagster_home() -> bool:
+    import os
+    return bool(os.environ.get("DAGSTER_HOME"))
+
+
+_STEP_END = {"STEP_SUCCESS": "[green]✓[/green]", "STEP_FAILURE": "[red]✗[/red]", "STEP_SKIPPED": "[yellow]–[/yellow]"}
+
+
+def _show_progress(worker: threading.Thread, instance: dg.DagsterInstance, invocation: str,
+                   console: Console) -> None:
+    """Poll the run's event log and show one line per step as it starts and ends."""
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        overall = progress.add_task("hearth run", total=None)
+        tasks: dict[str, int] = {}
+        seen = 0
+        run_id = None
+        while True:
+            alive = worker.is_alive()
+            if run_id is None:
+                runs = instance.get_runs(filters=dg.RunsFilter(tags={"hearth/invocation": invocation}), limit=1)
+                run_id = runs[0].run_id if runs else None
+            if run_id is not None:
+                logs = instance.all_logs(run_id)
+                for entry in logs[seen:]:
+                    event = entry.dagster_event
+                    if event is None or not event.step_key:
+                        continue
+                    name = event.step_key
+                    if event.event_type_value == "STEP_START":
+                        tasks[name] = progress.add_task(f"  {name}", total=1)
+                    elif event.event_type_value in _STEP_END and name in tasks:
+                        progress.update(tasks[name], completed=1,
+                                        description=f"{_STEP_END[event.event_type_value]} {name}")
+                seen = len(logs)
+            if not alive:  # one last poll after the run ended, so every step shows its outcome
+                break
+            time.sleep(0.2)
+        progress.update(overall, total=1, completed=1)
+
+
+def landing_is_empty(landing: Path) -> bool:
+    return not landing.exists() or not any(landing.iterdir())
