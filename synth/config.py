@@ -94,7 +94,7 @@ class SynthConfig(BaseModel):
     #: explicit format per "<department>/<county>" (wins over the weights)
     formats: dict[str, str] = Field(default_factory=dict)
     #: XLSX is slow to write: a file with more rows is written as CSV (GB18030) instead
-    xlsx_max_rows: int = 20_000
+    xlsx_max_rows: int = 3_000
     #: departments whose files never carry a date in the name (mtime = extract date)
     undated_departments: list[str] = Field(default_factory=lambda: ["water"])
     #: share of the other (department, county) pairs that also use undated names

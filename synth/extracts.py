@@ -81,7 +81,8 @@ def build(state: State, seed: int, step: int, coverage: dict[str, float]) -> dic
     persons = state.persons.join(places.select(
         "hid", "village_code", "group_no", "_group_zh", "county", "township", "village", "_county",
         pl.col("phone").alias("_hphone"), "ca_case", "income_pc", "htype"), on="hid", how="left")
-    persons = persons.with_columns(_size=pl.len().over("hid"))
+    persons = persons.with_columns(_size=pl.len().over("hid")).sort("pid")
+    places = places.sort("hid")
     return {
         "education": _education(state, persons, rng),
         "health": _health(state, persons, rng),
@@ -118,8 +119,8 @@ def _education(state: State, persons: pl.DataFrame, rng: np.random.Generator) ->
                           pl.col("phone").alias("_gphone"))
     g = g.join(info, on="_g").with_columns(
         _order=pl.col("_rank") // 2 * 2 + pl.when(pl.col("_mf") == pl.col("_gmale")).then(1).otherwise(0))
-    g = g.sort("pid", "_gm", "_order").unique("pid", keep="first", maintain_order=True)
-    students = students.join(g.drop("_mf"), on="pid", how="left")
+    g = g.sort("pid", "_gm", "_order", "_rank").unique("pid", keep="first", maintain_order=True)
+    students = students.join(g.drop("_mf"), on="pid", how="left").sort("pid")
     n = students.height
     level = pl.col("_grade")
     school = (pl.when(level <= 6).then(pl.when(pl.col("pid") % 3 == 0).then(pl.concat_str("village", pl.lit("小学")))
@@ -171,7 +172,7 @@ def _household_person(persons: pl.DataFrame, places: pl.DataFrame, rid_col: str)
     hh = hh.with_columns(_who=pl.when(pl.col("son_owner") & pl.col("_son").is_not_null()).then("_son").otherwise("_head"))
     who = persons.select(pl.col("pid").alias("_who"), pl.col("name").alias("_name"), pl.col("id_number").alias("_id"),
                          pl.col("phone").alias("_pphone"))
-    return hh.join(who, on="_who", how="left").filter(pl.col("_who").is_not_null())
+    return hh.join(who, on="_who", how="left").filter(pl.col("_who").is_not_null()).sort("hid")
 
 
 def _housing(state: State, persons: pl.DataFrame, places: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
@@ -207,7 +208,7 @@ def _water(state: State, persons: pl.DataFrame, places: pl.DataFrame, rng: np.ra
 def _civil_affairs(state: State, persons: pl.DataFrame, rng: np.random.Generator) -> pl.DataFrame:
     cases = state.households.filter(pl.col("ca_case").is_not_null()).select(
         "hid", "ca_case", "ca_type", "ca_status", "ca_start", "ca_benefit")
-    m = persons.join(cases, on="hid")
+    m = persons.join(cases, on="hid").sort("pid", "ca_case")
     n = m.height
     return m.with_columns(_form=_form(rng, n, [3, 3, 2, 1, 1])).select(
         code("MZ", "civil_affairs", pl.col("ca_case") * 64 + pl.col("pid") % 64 + pl.col("pid") * 10**8 % 7).alias("_r0"),

@@ -90,7 +90,8 @@ def generate(out_dir: Path, households: int = 2000, seed: int = 7, config: Synth
     pl.concat(records).sort("snapshot_date", "department", "file_name", "row_number", "role").write_parquet(truth_dir / "records.parquet")
     pl.concat(persons).write_parquet(truth_dir / "persons.parquet")
     pl.concat(rules).write_parquet(truth_dir / "household_rules.parquet")
-    defect_frame = pl.concat(defects).select("department", "file_name", "snapshot_date", "record_id", "row_number", "field", "defect")
+    defect_frame = pl.concat(defects).select(
+        "department", "file_name", "snapshot_date", "record_id", "row_number", "field", "defect").sort(pl.all(), nulls_last=True)
     defect_frame.write_parquet(truth_dir / "defects.parquet")
     events = [e for s in states for e in s.events]
     ev_schema = {"snapshot_date": pl.Date, "event": pl.String, "household_key": pl.String, "other_household_key": pl.String,
@@ -100,7 +101,7 @@ def generate(out_dir: Path, households: int = 2000, seed: int = 7, config: Synth
         pl.when(pl.col("other_hid").is_not_null()).then(extracts.household_key("other_hid")).alias("other_household_key"),
         pl.when(pl.col("pid").is_not_null()).then(extracts.person_key("pid")).alias("person_key"))
           if events else pl.DataFrame(schema=ev_schema))
-    ev.write_parquet(truth_dir / "events.parquet")
+    ev.sort(pl.all(), nulls_last=True).write_parquet(truth_dir / "events.parquet")
     counts = defect_frame.group_by("defect").len().sort("defect")
     return SynthSummary(
         out_dir=out_dir, households=households,

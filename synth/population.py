@@ -320,8 +320,8 @@ def _initial_person_facts(persons: pl.DataFrame, snap: date, rng: np.random.Gene
     status = rng.choice([EDU_IN, EDU_SUSPENDED, EDU_DROPPED, EDU_TRANSFERRED], size=n, p=[0.972, 0.006, 0.014, 0.008])
     edu = np.where(enrolled, status, np.where(grade > 12, EDU_LEFT, EDU_NONE)).astype(np.int8)
 
-    in_health = rng.random(n) < np.where(migrant, 0.88, min(1.0, config.coverage.get("health", 0.97) + 0.01))
-    insured = rng.choice(["已参保", "未参保", "中止"], size=n, p=[0.955, 0.025, 0.02])
+    in_health = rng.random(n) < np.where(migrant, 0.93, min(1.0, config.coverage.get("health", 0.97) + 0.015))
+    insured = rng.choice(["已参保", "未参保", "中止"], size=n, p=[0.984, 0.009, 0.007])
     scheme = np.where(migrant & (rng.random(n) < 0.3), "职工", "城乡居民")
     costs = _draw_costs(rng, ages)
     chronic = keep_where((ages > 45) & (rng.random(n) < 0.22),
@@ -418,13 +418,14 @@ def evolve(state: State, new_date: date, seed: int, step: int, config: SynthConf
 
     # births: to wives and daughters-in-law aged 20-40
     p = p.with_columns(_age=age_expr(new_date))
+    p = p.sort("pid")
     mothers = p.filter(~pl.col("male") & pl.col("kind").is_in([SPOUSE, DIL, HEAD]) & pl.col("_age").is_between(20, 40))
     mothers = mothers.filter(pl.Series(rng.random(mothers.height) < config.birth_rate))
     if mothers.height:
         fathers = p.filter(pl.col("kind").is_in([HEAD, SON]) & pl.col("male")).group_by("hid", "kind").agg(
             pl.col("surname").first().alias("_fs"))
         mothers = mothers.with_columns(_fkind=pl.when(pl.col("kind") == DIL).then(pl.lit(SON, pl.Int8)).otherwise(pl.lit(HEAD, pl.Int8)))
-        mothers = mothers.join(fathers.rename({"kind": "_fkind"}), on=["hid", "_fkind"], how="left")
+        mothers = mothers.join(fathers.rename({"kind": "_fkind"}), on=["hid", "_fkind"], how="left").sort("pid")
         k = mothers.height
         male = rng.random(k) < 0.53
         bkind = np.where(mothers["kind"].to_numpy() == DIL, GCHILD, CHILD).astype(np.int8)
@@ -457,7 +458,7 @@ def evolve(state: State, new_date: date, seed: int, step: int, config: SynthConf
 
     # splits: a married son takes his wife and children into a household of his own
     couples = p.filter(pl.col("kind") == SON).group_by("hid").agg(pl.len().alias("_sons")).join(
-        p.filter(pl.col("kind") == DIL).select("hid").unique(), on="hid").filter(pl.col("_sons") == 1)
+        p.filter(pl.col("kind") == DIL).select("hid").unique(), on="hid").filter(pl.col("_sons") == 1).sort("hid")
     splitting = couples.filter(pl.Series(rng.random(couples.height) < config.split_rate))["hid"]
     villages = load_villages()
     if splitting.len():
@@ -471,6 +472,7 @@ def evolve(state: State, new_date: date, seed: int, step: int, config: SynthConf
             kind=pl.when(~pl.col("_moving")).then("kind").when(pl.col("kind") == SON).then(pl.lit(HEAD, pl.Int8))
             .when(pl.col("kind") == DIL).then(pl.lit(SPOUSE, pl.Int8)).otherwise(pl.lit(CHILD, pl.Int8)),
         )
+        p = p.sort("pid")
         keep_family_no = rng.random(p.height) < 0.8
         p = p.with_columns(family_no=pl.when(pl.col("_moving") & ~pl.Series(keep_family_no)).then("hid").otherwise("family_no"))
         p = p.drop("_new", "_moving")
@@ -500,12 +502,14 @@ def evolve(state: State, new_date: date, seed: int, step: int, config: SynthConf
     sizes = p.group_by("hid").agg(pl.len().alias("_n"), (pl.col("kind") == MOTHER).any().alias("_has_mother"))
     heads = p.filter(pl.col("kind") == HEAD).select("hid", "male", _age=age_expr(new_date)).join(sizes, on="hid").join(
         h.select("hid", "village_code"), on="hid")
+    heads = heads.sort("hid")
     sources = heads.filter((pl.col("_n") == 1) & ~pl.col("male") & (pl.col("_age") >= 65))
     sources = sources.filter(pl.Series(rng.random(sources.height) < config.merge_rate))
     if sources.height:
         targets = heads.filter(pl.col("_age").is_between(30, 60) & ~pl.col("_has_mother") & (pl.col("_n") > 1))
         pairs = sources.select("hid", "village_code").join(
             targets.select(pl.col("hid").alias("_target"), "village_code"), on="village_code")
+        pairs = pairs.sort("hid", "_target")
         pairs = pairs.with_columns(_r=pl.Series(rng.random(pairs.height))).sort("_r").unique("hid", keep="first", maintain_order=True)
         pairs = pairs.unique("_target", keep="first", maintain_order=True).select("hid", "_target")
         p = p.join(pairs, on="hid", how="left").with_columns(
@@ -515,6 +519,7 @@ def evolve(state: State, new_date: date, seed: int, step: int, config: SynthConf
         events.append(pairs.select(pl.lit("merge").alias("event"), pl.col("_target").alias("hid"),
                                    pl.col("hid").alias("other_hid"), pl.lit(None, pl.Int64).alias("pid")))
 
+    p, h = p.sort("pid"), h.sort("hid")
     # moves: to another village, sometimes in another county; the old house and well records end
     moving = rng.random(h.height) < config.move_rate
     if moving.any():
@@ -538,6 +543,7 @@ def evolve(state: State, new_date: date, seed: int, step: int, config: SynthConf
             .when(pl.col("ca_case").is_not_null() & pl.col("_new_case")).then("_rid"),
         ).drop("_v", "_cross", "_rid", "_new_house", "_new_water", "_new_case", "_g")
 
+    p, h = p.sort("pid"), h.sort("hid")
     p = _evolve_person_facts(p, new_date, rng, config)
     h = _evolve_household_facts(h, new_date, rng, config, step)
     ev = pl.concat([e.with_columns(pl.col("hid").cast(pl.Int64), pl.col("other_hid").cast(pl.Int64), pl.col("pid").cast(pl.Int64))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import polars as pl
 
 from synth.config import SynthConfig
@@ -92,7 +90,3 @@ def persons_truth(state: State) -> pl.DataFrame:
         "name", "id_number", "birth_date", pl.when(pl.col("male")).then(pl.lit("男")).otherwise(pl.lit("女")).alias("gender"),
         "village_code", "relation", "phone", pl.col("reg_county").alias("registered_county"), "migrant",
     ).sort("person_key")
-
-
-def _unused(d: date) -> None:  # pragma: no cover
-    return None
