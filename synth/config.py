@@ -131,3 +131,10 @@ class SynthSummary(BaseModel):
     rows: dict[str, int]  # department -> data rows written (all snapshots)
     defects: dict[str, int]  # defect kind -> count
     seconds: float
+
+    def describe(self) -> str:
+        """One paragraph for the CLI."""
+        people = ", ".join(f"{d}: {n:,}" for d, n in self.persons.items())
+        rows = ", ".join(f"{d} {n:,}" for d, n in self.rows.items())
+        return (f"{self.households:,} households (people {people}) -> {len(self.files)} files in {self.out_dir} "
+                f"[{rows}], {sum(self.defects.values()):,} defects logged in _truth/defects.parquet; {self.seconds:.1f}s")
