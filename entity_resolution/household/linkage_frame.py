@@ -11,7 +11,8 @@ it identifies a person), ``id_body`` (first 17 characters: a valid ID against
 the same ID with a wrong check digit), ``pinyin_first`` (surname syllable),
 ``group_key`` (the one-per-group constraint: department, role, year and the
 profile's last snapshot; guardians are exempt, a father is the guardian of
-each of his children).
+each of his children), ``life_stage`` (``adult`` for the person a household
+record or a guardian field names, ``minor`` under 14: never one person).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ import polars as pl
 
 from entity_resolution.household.households import placeholder_phone
 from entity_resolution.household.mentions import valid_id_expr
+
+#: Below this age nobody heads a household, owns a house or acts as a guardian.
+MINOR_AGE = 14
 
 IDENTITY_COLUMNS = [
     "record_key", "department", "role", "year", "name", "name_pinyin", "id_number", "id_status",
@@ -49,6 +53,11 @@ def person_profiles(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
             )
         )
     )
+    age = (pl.col("last_snapshot") - pl.col("birth_date")).dt.total_days() / 365.25
+    life_stage = (
+        pl.when(pl.col("role").is_in(["head", "owner", "guardian"])).then(pl.lit("adult"))
+        .when(age < MINOR_AGE).then(pl.lit("minor"))
+    )
     profiles = (
         keyed.filter(pl.col("mention_id") == pl.col("profile_id"))
         .with_columns(
@@ -56,6 +65,7 @@ def person_profiles(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]
             id_body=pl.col("id_number").str.slice(0, 17),
             pinyin_first=pl.col("name_pinyin").str.split(" ").list.first(),
             group_key=group_key,
+            life_stage=life_stage,
         )
         .sort("mention_id")
     )

@@ -91,6 +91,9 @@ def _role_mentions(frame: pl.DataFrame, role: _Role) -> pl.DataFrame:
         return pl.DataFrame(schema=MENTION_COLUMNS)
     id_col = role.id_number
     id_status = _col(frame, f"{id_col}_status" if id_col else None)
+    # Excel keeps 15 significant digits: an 18-digit ID stored as a number ends
+    # in 000, and one time in eleven that still passes the check digit.
+    id_status = pl.when(_col(frame, id_col).str.ends_with("000")).then(pl.lit("excel_damaged")).otherwise(id_status)
     id_is_valid = id_status.is_in(VALID_ID_STATUSES)
     # A derived birth date / gender from an ID with a bad check digit is still
     # usually right (one digit is wrong, rarely in the date), so it fills blanks;
@@ -120,7 +123,7 @@ def _role_mentions(frame: pl.DataFrame, role: _Role) -> pl.DataFrame:
         file_id=_col(frame, "file_id"),
         name=_col(frame, role.name),
         name_pinyin=_col(frame, f"{role.name}_pinyin"),
-        id_number=_col(frame, id_col),
+        id_number=pl.when(id_status != "excel_damaged").then(_col(frame, id_col)),
         id_status=pl.coalesce(id_status, pl.lit("blank")),
         id_county=pl.when(id_is_valid | (id_status == "bad_check_digit"))
         .then(_col(frame, f"{id_col}_county" if id_col else None)),
