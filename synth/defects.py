@@ -134,7 +134,7 @@ def _enum_variants(values: dict[str, tuple[str, ...]], kind: Kind) -> dict[str, 
     for canonical, spellings in values.items():
         alts = [s for s in spellings if s != canonical and (kind == Kind.BOOL or not s.isascii())]
         if kind == Kind.HOUSE_GRADE:
-            alts = [canonical + "级", _fullwidth(canonical), canonical.lower() if False else canonical + "级"]
+            alts = [canonical + "级", _fullwidth(canonical)]  # C级, Ｃ
         if alts:
             out[canonical] = alts
     return out

@@ -211,7 +211,6 @@ def _civil_affairs(state: State, persons: pl.DataFrame, rng: np.random.Generator
     m = persons.join(cases, on="hid").sort("pid", "ca_case")
     n = m.height
     return m.with_columns(_form=_form(rng, n, [3, 3, 2, 1, 1])).select(
-        code("MZ", "civil_affairs", pl.col("ca_case") * 64 + pl.col("pid") % 64 + pl.col("pid") * 10**8 % 7).alias("_r0"),
         code("JZ", "case", pl.col("ca_case")).alias("case_no"),
         *_person_fields(), pl.col("_hphone").alias("phone"),
         address_expr(pl.col("_form")).alias("address"), "village_code", "relation",
@@ -219,5 +218,5 @@ def _civil_affairs(state: State, persons: pl.DataFrame, rng: np.random.Generator
         pl.col("income_pc").round(0).cast(pl.Int64).cast(pl.String).alias("per_capita_income"),
         pl.col("ca_status").alias("status"), _iso("ca_start").alias("start_date"),
         "_county", pl.col("pid").alias("_subject"), pl.col("ca_case").alias("_case"),
-    ).with_columns(record_id=code("MZ", "civil_affairs", pl.col("_subject") * 1000 + pl.col("_case") % 997)).drop("_r0").select(
+    ).with_columns(record_id=code("MZ", "civil_affairs", pl.col("_subject") * 1000 + pl.col("_case") % 997)).select(
         "record_id", pl.exclude("record_id"))
