@@ -299,7 +299,7 @@ def _static_tables() -> list[Table]:
             Col("rule", "VARCHAR", "Rule name (exit for the exit-candidate rule).", True),
             Col("region", "VARCHAR", "County code prefix (2, 4 or 6 digits) or default.", True),
             Col("year_from", "INTEGER", "First year the value applies (NULL: all years until a later entry)."),
-            Col("name", "VARCHAR", "Threshold name.", True),
+            Col("param", "VARCHAR", "Threshold (parameter) name.", True),
             Col("value", "DOUBLE", "Threshold value.", True),
         ), ()),
         Table("monitor", "rule_hit", "Risk rule hits: one row per household, snapshot, rule and piece of evidence.",

@@ -43,9 +43,9 @@ thresholds AS (
     SELECT d.*, CAST(tc.value AS INTEGER) AS clear_months, CAST(tl.value AS INTEGER) AS on_list_months
     FROM dated d
     LEFT JOIN core.household hh ON hh.household_id = d.household_id
-    LEFT JOIN _rule_param tc ON tc.rule = 'exit' AND tc.name = 'clear_months'
+    LEFT JOIN _rule_param tc ON tc.rule = 'exit' AND tc.param = 'clear_months'
          AND tc.county = coalesce(hh.county, '') AND tc.snapshot_date = d.snapshot_date
-    LEFT JOIN _rule_param tl ON tl.rule = 'exit' AND tl.name = 'on_list_months'
+    LEFT JOIN _rule_param tl ON tl.rule = 'exit' AND tl.param = 'on_list_months'
          AND tl.county = coalesce(hh.county, '') AND tl.snapshot_date = d.snapshot_date),
 candidates AS (
     SELECT *,

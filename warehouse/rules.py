@@ -292,7 +292,7 @@ class _Sql:
             alias = f"t{len(self.thresholds)}"
             self.thresholds[name] = alias
             self.joins.append(
-                f"LEFT JOIN _rule_param {alias} ON {alias}.rule = $rule AND {alias}.name = {self.bind(name)} "
+                f"LEFT JOIN _rule_param {alias} ON {alias}.rule = $rule AND {alias}.param = {self.bind(name)} "
                 f"AND {alias}.county = coalesce({self._county}, '') AND {alias}.snapshot_date = {self._snapshot}")
         return f"{self.thresholds[name]}.value"
 
@@ -451,7 +451,7 @@ def resolve_thresholds(conn: duckdb.DuckDBPyConnection) -> None:
         WITH grid AS (
             SELECT DISTINCT coalesce(c.county, '') AS county, s.snapshot_date
             FROM ({counties} UNION SELECT '') c CROSS JOIN monitor.snapshot s)
-        SELECT t.rule, t.name, g.county, g.snapshot_date,
+        SELECT t.rule, t.param, g.county, g.snapshot_date,
                arg_max(t.value, (CASE WHEN t.region = 'default' THEN 0 ELSE length(t.region) END) * 100000
                                 + coalesce(t.year_from, 0)) AS value
         FROM grid g JOIN monitor.rule_threshold t
