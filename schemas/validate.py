@@ -18,7 +18,7 @@ import polars as pl
 
 from schemas.columns import ColumnSpec, Kind
 from schemas.departments import columns
-from schemas.normalise import clean, dates, enums, id_number, names, numbers, phones, squeeze, villages
+from schemas.normalise import Stages, clean, dates, enums, id_number, merge, names, numbers, phones, squeeze, temp, text, villages
 
 ROW_NUMBER = "row_number"
 RAW_ROW = "raw_row"
@@ -174,8 +174,26 @@ def _hard_rules(specs: list[ColumnSpec]) -> dict[str, pl.Expr]:
     }
 
 
-def _flag(field: str, reason: pl.Expr) -> pl.Expr:
-    return pl.when(reason.is_not_null()).then(pl.concat_str(pl.lit(f"{field}:"), reason))
+def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:
+    """The normaliser stages of one field (reads the raw column, writes ``f`` and its extras)."""
+    f, kind, column = spec.name, spec.kind, spec.column
+    if kind in (Kind.TEXT, Kind.ADDRESS):
+        return text.normalise(f)
+    if kind == Kind.NAME:
+        return names.normalise(f)
+    if kind == Kind.ID_NUMBER:
+        return id_number.normalise(f)
+    if kind == Kind.VILLAGE_CODE:
+        return villages.normalise(f, address, county_hint)
+    if kind in (Kind.GENDER, Kind.ENUM, Kind.BOOL, Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE):
+        return enums.normalise(f, column)
+    if kind == Kind.DATE:
+        return dates.normalise(f)
+    if kind == Kind.PHONE:
+        return phones.normalise(f)
+    if kind in (Kind.INT, Kind.MONEY, Kind.YEAR):
+        return numbers.normalise(f, kind)
+    raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
 
 
 def _normalise(
@@ -183,59 +201,32 @@ def _normalise(
 ) -> pl.LazyFrame:
     by_kind = {s.name: s.kind for s in specs}
     address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
-    values: dict[str, pl.Expr] = {}
-    # Reasons read the raw text, so they are computed beside the values (which replace it) ...
-    flags: list[pl.Expr] = []
-    # ... and checks across fields read the normalised values afterwards.
-    later_flags: list[pl.Expr] = [pl.col("__field_flags")]
-    for spec in specs:
-        f, kind, column = spec.name, spec.kind, spec.column
-        values[f"{f}_raw"] = pl.col(f)
-        if kind in (Kind.TEXT, Kind.ADDRESS):
-            values[f] = clean(f)
-        elif kind == Kind.NAME:
-            values[f] = names.expr(f)
-        elif kind == Kind.ID_NUMBER:
-            values |= id_number.normalise(f)
-            flags.append(_flag(f, id_number.reason(f)))
-        elif kind == Kind.VILLAGE_CODE:
-            values |= villages.normalise(f, address, meta.county_from_name)
-            later_flags.append(pl.col(f"{f}__reasons").list.eval(pl.lit(f"{f}:") + pl.element()))
-        elif kind in (Kind.GENDER, Kind.ENUM, Kind.BOOL, Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE):
-            values[f] = enums.expr(f, column)
-            flags.append(_flag(f, enums.reason(f, column)))
-        elif kind == Kind.DATE:
-            values[f] = dates.expr(f)
-            flags.append(_flag(f, dates.reason(f)))
-        elif kind == Kind.PHONE:
-            values[f] = phones.expr(f)
-            flags.append(_flag(f, phones.reason(f)))
-        elif kind in (Kind.INT, Kind.MONEY, Kind.YEAR):
-            values[f] = numbers.expr(f, kind)
-            flags.append(_flag(f, numbers.reason(f, kind)))
-        else:  # pragma: no cover - a new Kind must get a normaliser here
-            raise NotImplementedError(kind)
-    values["__field_flags"] = (
-        pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], dtype=pl.List(pl.String))
-    )
+    village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
+    # Every stage reads the raw text, so keep it first under its own name.
+    raw = [{f"{s.name}_raw": pl.col(s.name) for s in specs}]
+    stages = merge(*(field_stages(s, address, meta.county_from_name) for s in specs))
+    for stage in raw + stages:
+        rows = rows.with_columns(**stage)
 
-    derived: dict[str, pl.Expr] = {
-        f"{s.name}_pinyin": names.pinyin(s.name) for s in specs if s.kind == Kind.NAME
-    }
+    flags = [pl.col(temp(s.name, "flag")) for s in specs if temp(s.name, "flag") in _names(stages)]
+    flags += [pl.col(temp(s.name, "flags")) for s in specs if temp(s.name, "flags") in _names(stages)]
     # The person's own ID vouches for birth date and gender (a guardian's ID does not).
     if by_kind.get("id_number") == Kind.ID_NUMBER:
-        for field, from_id in (("birth_date", "id_number_birth_date"), ("gender", "id_number_gender")):
+        for field in ("birth_date", "gender"):
             if field in by_kind:
-                disagrees = pl.col(field).is_not_null() & pl.col(from_id).is_not_null() & (pl.col(field) != pl.col(from_id))
-                later_flags.append(pl.when(disagrees).then(pl.lit(f"{field}:disagrees_with_id")))
-    village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
+                from_id = pl.col(f"id_number_{field}")
+                disagrees = pl.col(field).is_not_null() & from_id.is_not_null() & (pl.col(field) != from_id)
+                flags.append(pl.when(disagrees).then(pl.lit(f"{field}:disagrees_with_id")))
     county = pl.col(village).str.slice(0, 6) if village else pl.lit(None, dtype=pl.String)
-    derived["county"] = pl.coalesce(county, pl.lit(meta.county_from_name, dtype=pl.String))
-    derived["flags"] = pl.concat_list(later_flags).list.drop_nulls()
 
     schema = accepted_schema(department)
-    return (
-        rows.with_columns(**values)
-        .with_columns(**derived, **file_columns, snapshot_date=pl.lit(meta.snapshot_date, dtype=pl.Date))
-        .select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
-    )
+    return rows.with_columns(
+        **file_columns,
+        snapshot_date=pl.lit(meta.snapshot_date, dtype=pl.Date),
+        county=pl.coalesce(county, pl.lit(meta.county_from_name, dtype=pl.String)),
+        flags=pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], dtype=pl.List(pl.String)),
+    ).select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+
+
+def _names(stages: Stages) -> set[str]:
+    return {name for stage in stages for name in stage}

@@ -1,24 +1,32 @@
 """Vectorised normalisers, one module per column kind.
 
-Every module exposes functions that build polars expressions from a column
-name; nothing here loops over rows in Python. Where a value needs a Python
-library (opencc, pypinyin, the gazetteer matcher), :func:`map_distinct`
-applies it to the distinct values of the batch only, so the cost follows the
-number of distinct values, not the number of rows.
+Every module exposes ``normalise(col, out=None, ...) -> Stages``: a short list
+of ``{name: expression}`` dicts, each to be applied with ``with_columns``
+after the previous one. The stages exist because polars does not reliably
+share a sub-expression used several times (an ID's cleaned text feeds its
+check digit, birth date, status ...): naming it once as a temporary column
+makes every later use a column read. Temporary names contain ``__`` and are
+dropped by :func:`run`. Only the first stage reads the raw input columns (later
+stages of other fields may already have replaced them with normalised
+values). The last stage holds the output columns and, when
+something is wrong, ``<out>__flag`` (one ``"<field>:<reason>"`` string) or
+``<out>__flags`` (a list of them).
 
-Shared conventions: ``clean(col)`` is the NFKC-normalised, trimmed text with
-empty strings turned into null; ``reason(...)`` expressions return a short
-English code (e.g. ``"impossible_date"``) or null when the value is fine or
-blank. ``schemas.validate`` prefixes reasons with the field name to build the
-``flags`` column.
+Nothing here loops over rows in Python. Where a value needs a Python
+library (opencc, pypinyin, the gazetteer matcher), :func:`map_distinct`
+applies it to the distinct values only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from itertools import zip_longest
+from typing import Any, TypeVar
 
 import polars as pl
+
+Stages = list[dict[str, pl.Expr]]
+FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
 #: Excel turns long digit strings into floats: ``5.29901E+17`` or ``529901.0``.
 EXCEL_E_NOTATION = r"^[0-9]+(\.[0-9]+)?[Ee][+-]?[0-9]+$"
@@ -35,6 +43,31 @@ def clean(col: str | pl.Expr) -> pl.Expr:
 def squeeze(col: str | pl.Expr) -> pl.Expr:
     """:func:`clean` with every whitespace character removed (IDs, codes, phones, enum spellings)."""
     return clean(col).str.replace_all(r"\s+", "")
+
+
+def flag(out: str, reason: pl.Expr) -> pl.Expr:
+    """``"<out>:<reason>"`` when reason is not null."""
+    return pl.when(reason.is_not_null()).then(pl.concat_str(pl.lit(f"{out}:"), reason))
+
+
+def temp(out: str, name: str) -> str:
+    """Name of a temporary column of field ``out``."""
+    return f"{out}__{name}"
+
+
+def merge(*stage_lists: Stages) -> Stages:
+    """Stage i of every list applied together (fields are independent, so they run in parallel)."""
+    return [{k: v for stage in stages if stage for k, v in stage.items()} for stages in zip_longest(*stage_lists)]
+
+
+def run(frame: FrameT, stages: Stages, keep_temporaries: bool = False) -> FrameT:
+    """Apply stages to a frame; drops the ``__`` temporaries (flags included) unless asked to keep them."""
+    for stage in stages:
+        frame = frame.with_columns(**stage)
+    if keep_temporaries:
+        return frame
+    names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
+    return frame.drop([n for n in names if "__" in n])
 
 
 def map_distinct(

@@ -14,7 +14,7 @@ from functools import cache
 import polars as pl
 
 from schemas.columns import Column, Kind
-from schemas.normalise import squeeze
+from schemas.normalise import Stages, flag, squeeze, temp
 
 UNKNOWN = "unknown_value"
 _CHINESE_DIGITS = "一二三四五六七八九"
@@ -52,22 +52,22 @@ def lookup(column: Column) -> dict[str, str]:
     return table
 
 
-def _canonical(col: str | pl.Expr, column: Column) -> pl.Expr:
+def normalise(col: str, column: Column, out: str | None = None) -> Stages:
+    """Stages producing ``out`` (the ``values`` key; BOOL: ``是`` -> True; SCHOOL_GRADE: Int32 1..12) and ``out__flag``."""
+    out = out or col
+    key, canonical = pl.col(temp(out, "key")), pl.col(temp(out, "canonical"))
     if column.kind == Kind.SCHOOL_GRADE:
-        table = school_grades()
-        return _key_expr(col).replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.Int32)
-    table = lookup(column)
-    return _key_expr(col).replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.String)
-
-
-def expr(col: str | pl.Expr, column: Column) -> pl.Expr:
-    """Canonical value: the ``values`` key (BOOL: ``是`` -> True), SCHOOL_GRADE: Int32 1..12."""
-    canonical = _canonical(col, column)
+        table: dict[str, object] = dict(school_grades())
+        dtype: pl.DataType = pl.Int32()
+    else:
+        table, dtype = dict(lookup(column)), pl.String()
     if column.kind == Kind.BOOL:
-        truthy = next(iter(column.values))  # the first key is the "yes" value (YES_NO = {"是": ..., "否": ...})
-        return pl.when(canonical.is_not_null()).then(canonical == truthy)
-    return canonical
-
-
-def reason(col: str | pl.Expr, column: Column) -> pl.Expr:
-    return pl.when(squeeze(col).is_not_null() & _canonical(col, column).is_null()).then(pl.lit(UNKNOWN))
+        truthy = next(iter(column.values))  # the first key is "yes" (YES_NO = {"是": ..., "否": ...})
+        value = pl.when(canonical.is_not_null()).then(canonical == truthy)
+    else:
+        value = canonical
+    return [
+        {temp(out, "key"): _key_expr(col)},
+        {temp(out, "canonical"): key.replace_strict(list(table), list(table.values()), default=None, return_dtype=dtype)},
+        {out: value, temp(out, "flag"): flag(out, pl.when(key.is_not_null() & canonical.is_null()).then(pl.lit(UNKNOWN)))},
+    ]

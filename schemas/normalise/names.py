@@ -16,7 +16,7 @@ import opencc
 import polars as pl
 from pypinyin import Style, lazy_pinyin
 
-from schemas.normalise import clean, map_distinct
+from schemas.normalise import Stages, clean, map_distinct, temp
 
 SURNAME_TABLE = Path(__file__).resolve().parent.parent / "reference" / "surname_pinyin.csv"
 SEPARATOR = "·"
@@ -70,17 +70,12 @@ def is_blank(col: str | pl.Expr) -> pl.Expr:
     return _tidy(col).is_null()
 
 
-def expr(col: str | pl.Expr) -> pl.Expr:
-    """NFKC, no spaces (ideographic ones included), simplified characters, separators unified to ``·``."""
-    return map_distinct(_tidy(col), to_simplified)
-
-
-def pinyin(normalised: str | pl.Expr) -> pl.Expr:
-    """Pinyin of an already normalised name column (see :func:`expr`)."""
-    column = pl.col(normalised) if isinstance(normalised, str) else normalised
-    return map_distinct(column, name_pinyin)
-
-
-def normalise(col: str, out: str | None = None) -> dict[str, pl.Expr]:
+def normalise(col: str, out: str | None = None) -> Stages:
+    """``out``: NFKC, no spaces (ideographic ones included), simplified, separators unified to ``·``;
+    ``out_pinyin``: toneless pinyin, the first character(s) read as a surname."""
     out = out or col
-    return {out: expr(col), f"{out}_pinyin": pinyin(expr(col))}
+    return [
+        {temp(out, "tidy"): _tidy(col)},
+        {out: map_distinct(pl.col(temp(out, "tidy")), to_simplified)},
+        {f"{out}_pinyin": map_distinct(pl.col(out), name_pinyin)},
+    ]

@@ -5,45 +5,39 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.columns import Kind
-from schemas.normalise import squeeze
+from schemas.normalise import Stages, flag, squeeze, temp
 
 NOT_A_NUMBER = "not_a_number"
 NOT_AN_INTEGER = "not_an_integer"
 OUT_OF_RANGE = "out_of_range"
 
-# Units people append to a figure (元, 人, 口, 年 ...) and currency signs; NFKC made ，→ , already.
-_DECORATION = r"[,¥￥$]|元|人|口|户|岁|年|度"  # not 万元: dropping it would shrink the figure
-_YEARS = (1900, 2100)
+# Units people append to a figure and currency signs; NFKC made ，into , already.
+# Not 万元: dropping it would silently shrink the figure ten-thousandfold.
+_DECORATION = r"[,¥￥$]|元|人|口|户|岁|年|度"
+YEARS = (1900, 2100)
 
 
-def _number(col: str | pl.Expr) -> pl.Expr:
-    text = squeeze(col).str.replace_all(_DECORATION, "")
-    value = text.cast(pl.Float64, strict=False)
-    return pl.when(value.is_finite()).then(value)
-
-
-def _is_integral(value: pl.Expr) -> pl.Expr:
-    return (value == value.round(0)) & value.abs().lt(2**31)
-
-
-def expr(col: str | pl.Expr, kind: Kind) -> pl.Expr:
-    """Float64 for MONEY, Int32 for INT and YEAR (a year outside 1900..2100 is null)."""
-    value = _number(col)
+def normalise(col: str, kind: Kind, out: str | None = None) -> Stages:
+    """Stages producing ``out`` (Float64 for MONEY, Int32 for INT / YEAR) and ``out__flag``."""
+    out = out or col
+    text, number = pl.col(temp(out, "text")), pl.col(temp(out, "number"))
+    integral = (number == number.round(0)) & (number.abs() < 2**31)
     if kind == Kind.MONEY:
-        return value
-    integral = pl.when(_is_integral(value)).then(value).cast(pl.Int32)
-    if kind == Kind.YEAR:
-        return pl.when(integral.is_between(*_YEARS)).then(integral)
-    return integral
-
-
-def reason(col: str | pl.Expr, kind: Kind) -> pl.Expr:
-    text = squeeze(col)
-    value = _number(col)
-    reasons = pl.when(text.is_null()).then(None).when(value.is_null()).then(pl.lit(NOT_A_NUMBER))
-    if kind == Kind.MONEY:
-        return reasons
-    reasons = reasons.when(~_is_integral(value)).then(pl.lit(NOT_AN_INTEGER))
-    if kind == Kind.YEAR:
-        reasons = reasons.when(~value.is_between(*_YEARS)).then(pl.lit(OUT_OF_RANGE))
-    return reasons
+        value, problem = number, None
+    elif kind == Kind.INT:
+        value = pl.when(integral).then(number).cast(pl.Int32)
+        problem = pl.when(~integral).then(pl.lit(NOT_AN_INTEGER))
+    elif kind == Kind.YEAR:
+        value = pl.when(integral & number.is_between(*YEARS)).then(number).cast(pl.Int32)
+        problem = pl.when(~integral).then(pl.lit(NOT_AN_INTEGER)).when(~number.is_between(*YEARS)).then(pl.lit(OUT_OF_RANGE))
+    else:
+        raise ValueError(f"not a numeric kind: {kind}")
+    reason = pl.when(text.is_null()).then(None).when(number.is_null()).then(pl.lit(NOT_A_NUMBER))
+    if problem is not None:
+        reason = pl.coalesce(reason, problem)
+    parsed = text.cast(pl.Float64, strict=False)
+    return [
+        {temp(out, "text"): squeeze(col).str.replace_all(_DECORATION, "")},
+        {temp(out, "number"): pl.when(parsed.is_finite()).then(parsed)},
+        {out: value, temp(out, "flag"): flag(out, reason)},
+    ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.normalise import squeeze
+from schemas.normalise import Stages, flag, squeeze, temp
 
 INVALID = "invalid_phone"
 _MOBILE = r"^1[3-9][0-9]{9}$"
@@ -17,11 +17,13 @@ def _digits(col: str | pl.Expr) -> pl.Expr:
     return text.str.replace(r"^(?:\+?0{0,2}86)(1[0-9]{10})$", "${1}")
 
 
-def expr(col: str | pl.Expr) -> pl.Expr:
-    digits = _digits(col)
-    return pl.when(digits.str.contains(_MOBILE)).then(digits)
-
-
-def reason(col: str | pl.Expr) -> pl.Expr:
-    digits = _digits(col)
-    return pl.when(digits.is_not_null() & ~digits.str.contains(_MOBILE)).then(pl.lit(INVALID))
+def normalise(col: str, out: str | None = None) -> Stages:
+    """Stages producing ``out`` (11-digit mobile or null) and ``out__flag``."""
+    out = out or col
+    digits = pl.col(temp(out, "digits"))
+    mobile = digits.str.contains(_MOBILE)
+    return [
+        {temp(out, "digits"): _digits(col)},
+        {out: pl.when(mobile).then(digits),
+         temp(out, "flag"): flag(out, pl.when(digits.is_not_null() & ~mobile).then(pl.lit(INVALID)))},
+    ]

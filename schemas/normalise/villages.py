@@ -21,7 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
-from schemas.normalise import EXCEL_DECIMAL, EXCEL_E_NOTATION, clean, map_distinct, squeeze
+from schemas.normalise import EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, clean, flag, map_distinct, squeeze, temp
 
 GAZETTEER = Path(__file__).resolve().parent.parent / "reference" / "villages.csv"
 
@@ -131,48 +131,33 @@ def _given_text(col: str) -> pl.Expr:
     return text.str.replace(r"^([0-9]{12})\.0+$", "${1}")
 
 
-def given_status(col: str) -> pl.Expr:
-    text = _given_text(col)
-    codes = sorted(load_gazetteer().codes)
-    return (
-        pl.when(text.is_null()).then(pl.lit(BLANK))
-        .when(text.is_in(codes)).then(pl.lit(VALID))
-        .when(text.str.contains(r"^[0-9]{12}$")).then(pl.lit(UNKNOWN))
-        .when(text.str.contains(EXCEL_E_NOTATION) | text.str.contains(EXCEL_DECIMAL)).then(pl.lit(EXCEL_DAMAGED))
-        .otherwise(pl.lit(MALFORMED))
-    )
-
-
-def _address_result(col: str, address: str | None, county_hint: str | None) -> pl.Expr:
-    if address is None:
-        return pl.lit(None, dtype=pl.String)
-    needed = pl.when(given_status(col) != VALID).then(clean(address))
-    return map_distinct(needed, lambda text: village_from_address(text, county_hint))
-
-
 def normalise(
     col: str, address: str | None = None, county_hint: str | None = None, out: str | None = None
-) -> dict[str, pl.Expr]:
-    """``out`` (valid code or null), ``out_source`` (given / address / null) and ``out__reasons`` (list of flags).
-
-    The reasons column is a helper for ``schemas.validate`` (a list: a
-    damaged code and an ambiguous address are two separate problems).
-    """
+) -> Stages:
+    """Stages producing ``out`` (a gazetteer code or null), ``out_source`` (given / address / null) and
+    ``out__flags`` (a list: a damaged code and an ambiguous address are two separate problems)."""
     out = out or col
-    status = given_status(col)
-    from_address = _address_result(col, address, county_hint)
-    address_code = pl.when(from_address.str.contains(r"^[0-9]{12}$")).then(from_address)
-    code = pl.when(status == VALID).then(_given_text(col)).otherwise(address_code)
-    source = pl.when(status == VALID).then(pl.lit(SOURCE_GIVEN)).when(address_code.is_not_null()).then(pl.lit(SOURCE_ADDRESS))
-    address_blank = clean(address).is_null() if address is not None else pl.lit(True)
+    given, status, found = (pl.col(temp(out, n)) for n in ("given", "status", "found"))
+    address_text = clean(address) if address is not None else pl.lit(None, dtype=pl.String)
+    needs_address = pl.when(status != VALID).then(pl.col(temp(out, "address")))
+    address_code = pl.when(found.str.contains(r"^[0-9]{12}$")).then(found)
     given_problem = pl.when(status.is_in([UNKNOWN, EXCEL_DAMAGED, MALFORMED])).then(status)
     address_problem = (
         pl.when(status == VALID).then(None)
-        .when(from_address.is_in([AMBIGUOUS, NOT_FOUND])).then(from_address)
-        .when((status == BLANK) & address_blank).then(pl.lit(MISSING))
+        .when(found.is_in([AMBIGUOUS, NOT_FOUND])).then(found)
+        .when((status == BLANK) & pl.col(temp(out, "address")).is_null()).then(pl.lit(MISSING))
     )
-    return {
-        out: code,
-        f"{out}_source": source,
-        f"{out}__reasons": pl.concat_list(given_problem, address_problem).list.drop_nulls(),
-    }
+    return [
+        {temp(out, "given"): _given_text(col), temp(out, "address"): address_text},
+        {temp(out, "status"): pl.when(given.is_null()).then(pl.lit(BLANK))
+            .when(given.is_in(sorted(load_gazetteer().codes))).then(pl.lit(VALID))
+            .when(given.str.contains(r"^[0-9]{12}$")).then(pl.lit(UNKNOWN))
+            .when(given.str.contains(EXCEL_E_NOTATION) | given.str.contains(EXCEL_DECIMAL)).then(pl.lit(EXCEL_DAMAGED))
+            .otherwise(pl.lit(MALFORMED))},
+        # Only rows without a usable code reach the matcher, and each distinct address once.
+        {temp(out, "found"): map_distinct(needs_address, lambda text: village_from_address(text, county_hint))},
+        {out: pl.when(status == VALID).then(given).otherwise(address_code),
+         f"{out}_source": pl.when(status == VALID).then(pl.lit(SOURCE_GIVEN))
+            .when(address_code.is_not_null()).then(pl.lit(SOURCE_ADDRESS)),
+         temp(out, "flags"): pl.concat_list(flag(out, given_problem), flag(out, address_problem)).list.drop_nulls()},
+    ]
