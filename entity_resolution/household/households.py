@@ -259,3 +259,39 @@ def households_by_snapshot(
     if not out:
         return (pl.DataFrame(schema=MEMBERSHIP_SCHEMA | {"created": pl.Date}), pl.DataFrame(schema=LINEAGE_SCHEMA))
     return pl.concat(out), pl.concat(lineage)
+
+
+def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+    """Person pairs ``a, b`` that household evidence says are one person.
+
+    A record with no usable ID (a water head, a guardian written by ear) that
+    person linkage left on its own but household evidence placed in a
+    household is the member of that household with the same toneless pinyin,
+    provided exactly one member qualifies, at most one of the two has a valid
+    ID, and birth date and gender do not disagree.
+    """
+    from entity_resolution.household.mentions import VALID_ID_STATUSES
+
+    people = mentions.group_by("person_id").agg(
+        has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
+        birth=pl.col("birth_date").drop_nulls().mode().first(),
+        gender=pl.col("gender").drop_nulls().mode().first(),
+    )
+    named = (
+        mentions.select("snapshot_date", "person_id", "name_pinyin").drop_nulls().unique()
+        .join(membership.select("snapshot_date", "person_id", "household_id"), on=["snapshot_date", "person_id"])
+        .join(people, on="person_id")
+    )
+    pairs = (
+        named.join(named, on=["snapshot_date", "household_id", "name_pinyin"], suffix="_b")
+        .filter(pl.col("person_id") < pl.col("person_id_b"))
+        .filter(~(pl.col("has_valid") & pl.col("has_valid_b")))
+        .filter(pl.col("birth").is_null() | pl.col("birth_b").is_null() | (pl.col("birth") == pl.col("birth_b")))
+        .filter(pl.col("gender").is_null() | pl.col("gender_b").is_null() | (pl.col("gender") == pl.col("gender_b")))
+        .select(a="person_id", b="person_id_b")
+        .unique()
+    )
+    # ambiguous when a person has two candidates
+    ends = pl.concat([pairs.select(p="a"), pairs.select(p="b")]).group_by("p").len()
+    ambiguous = ends.filter(pl.col("len") > 1).get_column("p")
+    return pairs.filter(~pl.col("a").is_in(ambiguous.implode()) & ~pl.col("b").is_in(ambiguous.implode()))

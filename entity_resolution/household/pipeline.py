@@ -15,7 +15,8 @@ from pathlib import Path
 import polars as pl
 
 from entity_resolution.household.best_evidence import best_evidence
-from entity_resolution.household.households import households_by_snapshot
+from entity_resolution.household.graph import connected_components
+from entity_resolution.household.households import households_by_snapshot, same_name_in_household
 from entity_resolution.household.linkage_frame import person_profiles
 from entity_resolution.household.mentions import build_mentions
 from entity_resolution.household.review import keep_apart, review_queue, with_review_links
@@ -125,6 +126,21 @@ def link_households(
         mention_cluster = profile_of.join(
             clusters.rename({"mention_id": "profile_id"}), on="profile_id"
         )
+        mentions = mentions.join(
+            mention_cluster.select("mention_id", "profile_id", person_cluster="cluster"), on="mention_id", how="left"
+        )
+
+    with stage("households"):
+        # First pass on this run's person clusters, to find the ID-less records
+        # household evidence resolves; then persons and households for real.
+        draft = mentions.with_columns(person_id=pl.col("person_cluster"))
+        draft_membership, _ = households_by_snapshot(draft)
+        merges = same_name_in_household(draft, draft_membership)
+        if merges.height:
+            merged = connected_components(merges)
+            mention_cluster = mention_cluster.join(
+                merged.rename({"node": "cluster", "component": "merged"}), on="cluster", how="left"
+            ).with_columns(cluster=pl.coalesce("merged", "cluster")).drop("merged")
         persons, person_lineage = assign_stable_ids(
             previous_state.persons if previous_state else None,
             mention_cluster.select(member="mention_id", cluster="cluster"),
@@ -132,9 +148,7 @@ def link_households(
         )
         mentions = mentions.join(
             persons.select(mention_id="member", person_id="id"), on="mention_id", how="left"
-        ).join(profile_of, on="mention_id", how="left")
-
-    with stage("households"):
+        )
         membership, household_lineage = households_by_snapshot(
             mentions, previous_state.households if previous_state else None
         )
