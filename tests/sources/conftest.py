@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+
+# the file builders beside these tests (extract_builders.py), whatever pytest's import mode
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture
