@@ -14,6 +14,7 @@ import time
 import dagster as dg
 
 from pipelines.ingest.assets import ingest_asset_key
+from pipelines.ingest.sweep import mtime_observations
 from pipelines.resources import HearthResource
 from pipelines.settings import DEPARTMENTS
 from sources.landing import scan_landing
@@ -45,7 +46,10 @@ def build_folder_sensor(department: str, job,
         settings = hearth.settings()
         cursor = json.loads(context.cursor) if context.cursor else {}
         requested: dict[str, str] = cursor.get("requested", {})
-        scan = scan_landing(settings.landing, cursor.get("observations"), now=time.time(),
+        # Files never seen before count as quiet since their mtime (a file being
+        # written has a fresh mtime); files seen before must also keep their size.
+        observations = mtime_observations(settings.landing, department) | cursor.get("observations", {})
+        scan = scan_landing(settings.landing, observations, now=time.time(),
                             quiet_seconds=settings.quiet_seconds, departments=(department,))
         runs = []
         for found in scan.ready:
