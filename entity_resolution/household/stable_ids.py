@@ -11,7 +11,8 @@ stable IDs given the previous assignment:
   holds most of its former members);
 - a split keeps the ID with the part that holds the original head (when heads
   are known), else the larger overlap; the other parts get new IDs;
-- a merge keeps the older ID (earliest ``created``; ties by the smaller ID);
+- a merge keeps the older ID (earliest ``created``; ties: the ID more members
+  carried, then the smaller);
 - every created / merged / split ID is written to a lineage table.
 
 Everything here is a pure function over frames.
@@ -123,8 +124,9 @@ def assign_stable_ids(
         ["prev_id", "holds_head", "n", "min_member"], descending=[False, True, True, False]
     ).unique("prev_id", keep="first")
     # A cluster that claims several IDs is a merge: the older ID survives.
+    # IDs created the same day: the one carried by more of the members survives.
     kept = claims.sort(
-        ["cluster", "prev_created", "prev_id"], nulls_last=True
+        ["cluster", "prev_created", "n", "prev_id"], descending=[False, False, True, False], nulls_last=True
     ).unique("cluster", keep="first").select("cluster", id="prev_id", created="prev_created")
     absorbed = claims.join(kept, on="cluster").filter(pl.col("prev_id") != pl.col("id"))
 
