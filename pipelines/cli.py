@@ -42,7 +42,8 @@ def run(
     wait_for_quiet_files(settings, console)
     outcome = run_pipeline(settings, console=console)
     print_summary(settings, console, seconds=outcome.seconds, success=outcome.success,
-                  failed_checks=outcome.failed_checks, failed_steps=outcome.failed_steps)
+                  failed_checks=outcome.failed_checks, failed_steps=outcome.failed_steps,
+                  warnings=outcome.warnings)
     raise typer.Exit(0 if outcome.success else 1)
 
 

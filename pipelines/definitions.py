@@ -5,11 +5,14 @@ import dagster as dg
 
 from pipelines.ingest.assets import INGEST_ASSETS, INGEST_CHECKS
 from pipelines.ingest.sensors import FOLDER_SENSORS, INGEST_JOBS
+from pipelines.linkage.assets import household_links
 from pipelines.resources import HearthResource, PseudonymKey
+from pipelines.warehouse.assets import WAREHOUSE_ASSETS
+from pipelines.warehouse.checks import WAREHOUSE_CHECKS
 from pipelines.settings import HearthSettings
 
-ASSETS = [*INGEST_ASSETS]
-CHECKS = [*INGEST_CHECKS]
+ASSETS = [*INGEST_ASSETS, household_links, *WAREHOUSE_ASSETS]
+CHECKS = [*INGEST_CHECKS, *WAREHOUSE_CHECKS]
 
 
 def resources(settings: HearthSettings | None = None) -> dict[str, dg.ConfigurableResource]:

@@ -26,6 +26,7 @@ class RunOutcome:
     seconds: float
     failed_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     result: dg.ExecuteInProcessResult | None = None
 
 
@@ -47,7 +48,7 @@ def wait_for_quiet_files(settings: HearthSettings, console: Console, max_wait: f
 
 def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
                  instance: dg.DagsterInstance | None = None, selection=None,
-                 log_level: str = "WARNING") -> RunOutcome:
+                 log_level: str = "CRITICAL") -> RunOutcome:
     from pipelines.definitions import ASSETS, CHECKS, resources
 
     console = console or Console(stderr=True)
@@ -73,11 +74,20 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
     if "error" in holder:
         raise holder["error"]  # type: ignore[misc]
     result: dg.ExecuteInProcessResult = holder["result"]  # type: ignore[assignment]
-    failed_steps = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE" and e.step_key]
-    failed_checks = [f"{c.asset_key.to_user_string()}:{c.check_name}"
-                     for c in result.get_asset_check_evaluations() if not c.passed]
+    failed_steps = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE" and event.step_key:
+            error = getattr(event.event_specific_data, "error", None)
+            message = (error.message.strip().splitlines() or [""])[-1] if error is not None else ""
+            failed_steps.append(f"{event.step_key}: {message}" if message else event.step_key)
+    failed_checks, warnings = [], []
+    for check in result.get_asset_check_evaluations():
+        if check.passed:
+            continue
+        line = f"{check.asset_key.to_user_string()}:{check.check_name}: {check.description or ''}"
+        (warnings if check.severity == dg.AssetCheckSeverity.WARN else failed_checks).append(line)
     return RunOutcome(result.success and not failed_steps, result.run_id, time.time() - started,
-                      failed_steps, failed_checks, result)
+                      failed_steps, failed_checks, warnings, result)
 
 
 def _has_dagster_home() -> bool:

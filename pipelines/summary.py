@@ -52,16 +52,22 @@ def warehouse_lines(warehouse: Path) -> list[str]:
 
 
 def print_summary(settings: HearthSettings, console: Console, *, seconds: float, success: bool,
-                  failed_checks: list[str], failed_steps: list[str]) -> None:
+                  failed_checks: list[str], failed_steps: list[str], warnings: list[str] = ()) -> None:
     console.print(ingestion_table(settings))
     for line in warehouse_lines(settings.warehouse):
         console.print(f"  {line}")
     reports = sorted(settings.landing.glob("*/_reports/*.txt"))
     if reports:
         console.print(f"Department reports: {len(reports)} under {settings.landing}/<department>/_reports/")
+    for warning in warnings:
+        console.print(f"[yellow]Warning:[/yellow] {warning}")
+    for check in failed_checks:
+        console.print(f"[red]Check failed:[/red] {check}")
     if failed_checks:
-        console.print(f"[red]Failed checks:[/red] {', '.join(failed_checks)}")
-    if failed_steps:
-        console.print(f"[red]Failed steps:[/red] {', '.join(failed_steps)}")
+        console.print("[red]The warehouse was not published; the previous one (if any) is unchanged.[/red]")
+    for step in failed_steps:
+        if "DagsterAssetCheckFailedError" in step or "blocking asset check failed" in step:
+            continue  # already explained by the check lines above
+        console.print(f"[red]Step failed:[/red] {step}")
     status = "[green]succeeded[/green]" if success else "[red]FAILED[/red]"
     console.print(f"Run {status} in {seconds:.1f} s. Warehouse: {settings.warehouse}")
