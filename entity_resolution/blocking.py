@@ -85,10 +85,27 @@ def _stable_hash(ids: pl.Series, seed: int) -> pl.Series:
 
 
 def _pairs_within_blocks(members: pl.DataFrame) -> pl.DataFrame:
-    """All pairs (id_l < id_r) of records sharing `block`; the caller bounds block sizes."""
-    left = members.select(pl.col("block"), pl.col(ID).alias("id_l"))
-    right = members.select(pl.col("block"), pl.col(ID).alias("id_r"))
-    return left.join(right, on="block").filter(pl.col("id_l") < pl.col("id_r")).select("id_l", "id_r")
+    """All pairs (id_l < id_r) of records sharing `block`, generated with numpy from block runs.
+
+    After sorting by (block, id), record at position p pairs with every later
+    position of its run, so both ends are computed by arithmetic, no join.
+    The caller bounds block sizes.
+    """
+    ordered = members.sort("block", ID)
+    blocks = ordered["block"].to_numpy()
+    ids = ordered[ID].to_numpy()
+    n = len(ids)
+    if n < 2:
+        return pl.DataFrame(schema=PAIR_SCHEMA)
+    starts = np.flatnonzero(np.r_[True, blocks[1:] != blocks[:-1]])
+    sizes = np.diff(np.r_[starts, n])
+    run_end = np.repeat(starts + sizes, sizes)
+    position = np.arange(n, dtype=np.int64)
+    partners = run_end - position - 1
+    left = np.repeat(position, partners)
+    first_slot = np.repeat(np.cumsum(partners) - partners, partners)
+    right = left + 1 + (np.arange(len(left), dtype=np.int64) - first_slot)
+    return pl.DataFrame({"id_l": ids[left], "id_r": ids[right]}, schema=PAIR_SCHEMA)
 
 
 def _rule_pairs(
@@ -239,21 +256,7 @@ def block(records: pl.DataFrame, settings: LinkageSettings) -> BlockingResult:
     if len(rule_names) > 255:
         raise ValueError("at most 255 rules")
 
-    everything = pl.concat(produced)
-    per_rule_counts = everything.group_by("match_key").len()
-    pairs = (
-        everything.group_by("key")
-        .agg(pl.col("match_key").min())
-        .sort("key")
-        .select(
-            (pl.col("key") // (1 << 32)).cast(pl.UInt32).alias("id_l"),
-            (pl.col("key") % (1 << 32)).cast(pl.UInt32).alias("id_r"),
-            "match_key",
-        )
-    )
-    new_counts = pairs.group_by("match_key").len()
-    produced_by = dict(zip(per_rule_counts["match_key"].to_list(), per_rule_counts["len"].to_list()))
-    new_by = dict(zip(new_counts["match_key"].to_list(), new_counts["len"].to_list()))
+    pairs, produced_by, new_by = _first_rule_per_pair(produced, records.height)
     for index, stats in enumerate(reports):
         stats["pairs_produced"] = produced_by.get(index, 0)
         stats["new_pairs"] = new_by.get(index, 0)
@@ -278,9 +281,41 @@ def block(records: pl.DataFrame, settings: LinkageSettings) -> BlockingResult:
 
 
 def _tagged(pairs: pl.DataFrame, index: int) -> pl.DataFrame:
-    return pairs.select(
-        pair_key(pl.col("id_l"), pl.col("id_r")).alias("key"), pl.lit(index, pl.UInt8).alias("match_key")
-    )
+    return pairs.with_columns(pl.lit(index, pl.UInt8).alias("match_key"))
+
+
+def _first_rule_per_pair(
+    produced: list[pl.DataFrame], n_records: int
+) -> tuple[pl.DataFrame, dict[int, int], dict[int, int]]:
+    """Each pair once, with the first rule that produced it; sorted by (id_l, id_r)."""
+    everything = pl.concat(produced)
+    produced_by = dict(zip(*np.unique(everything["match_key"].to_numpy(), return_counts=True)))
+    bits = max(1, (n_records - 1).bit_length())
+    if 2 * bits + 8 <= 64:
+        # One sort of (id_l, id_r, rule) packed in a uint64; the first of each pair run is its first rule.
+        shift = np.uint64(bits)
+        packed = (
+            (everything["id_l"].to_numpy().astype(np.uint64) << shift)
+            | everything["id_r"].to_numpy().astype(np.uint64)
+        ) << np.uint64(8) | everything["match_key"].to_numpy().astype(np.uint64)
+        packed.sort()
+        key = packed >> np.uint64(8)
+        first = packed[np.r_[True, key[1:] != key[:-1]]] if len(packed) else packed
+        key = first >> np.uint64(8)
+        pairs = pl.DataFrame(
+            {
+                "id_l": (key >> shift).astype(np.uint32),
+                "id_r": (key & ((np.uint64(1) << shift) - np.uint64(1))).astype(np.uint32),
+                "match_key": (first & np.uint64(255)).astype(np.uint8),
+            }
+        )
+    else:
+        pairs = (
+            everything.group_by("id_l", "id_r").agg(pl.col("match_key").min()).sort("id_l", "id_r")
+        )
+    new_by = dict(zip(*np.unique(pairs["match_key"].to_numpy(), return_counts=True)))
+    as_int = lambda counts: {int(k): int(v) for k, v in counts.items()}  # noqa: E731
+    return pairs, as_int(produced_by), as_int(new_by)
 
 
 def rules_satisfied(pairs: pl.DataFrame, codes: pl.Series) -> pl.Series:

@@ -233,6 +233,22 @@ def _edge_order(edge: tuple) -> tuple:
     return (not deterministic, -weight, l, r)
 
 
+def _split_at_density(piece: list[int], edges: list[tuple]) -> list[tuple]:
+    """Drop the weakest probabilistic edges until the piece falls apart (binary search on how many)."""
+    ordered = sorted(edges, key=_edge_order)
+    removable = sum(1 for e in ordered if not e[3])
+    low, high = 0, removable  # dropping `high` weakest edges is the smallest drop known to split, if any
+    if len(_components(piece, ordered[: len(ordered) - high])) == 1:
+        return ordered
+    while low < high:
+        middle = (low + high) // 2
+        if len(_components(piece, ordered[: len(ordered) - middle])) > 1:
+            high = middle
+        else:
+            low = middle + 1
+    return ordered[: len(ordered) - high]
+
+
 def _break_chains(
     nodes: list[int], edges: list[tuple], settings: LinkageSettings, weak: float
 ) -> list[list[int]]:
@@ -240,29 +256,23 @@ def _break_chains(
     pending, done = [(nodes, edges)], []
     while pending:
         piece, piece_edges = pending.pop()
-        cut: tuple | None = None
+        remaining = piece_edges
         if guard.chain_guard and len(piece) >= 4:
-            weak_bridges = [
-                edge
+            # Removing a bridge never makes another edge a bridge, so all weak ones go in one round.
+            weak_bridges = {
+                (edge[0], edge[1])
                 for edge, side_a, side_b in _bridges_with_sides(piece, piece_edges)
                 if not edge[3] and edge[2] < weak and min(side_a, side_b) >= 2
-            ]
-            if weak_bridges:
-                cut = min(weak_bridges, key=lambda e: (e[2], e[0], e[1]))
-        if cut is not None:
-            remaining = [e for e in piece_edges if e is not cut]
-        elif (
-            guard.min_density > 0
+            }
+            remaining = [e for e in piece_edges if (e[0], e[1]) not in weak_bridges]
+        if (
+            len(remaining) == len(piece_edges)
+            and guard.min_density > 0
             and len(piece) >= guard.density_min_size
             and len(piece_edges) / (len(piece) * (len(piece) - 1) / 2) < guard.min_density
         ):
-            remaining = sorted(piece_edges, key=_edge_order)
-            while len(_components(piece, remaining)) == 1 and remaining and not remaining[-1][3]:
-                remaining.pop()
-        else:
-            done.append(piece)
-            continue
-        parts = _components(piece, remaining)
+            remaining = _split_at_density(piece, piece_edges)
+        parts = _components(piece, remaining) if len(remaining) < len(piece_edges) else [piece]
         if len(parts) == 1:
             done.append(piece)
             continue

@@ -44,26 +44,52 @@ def comparison_levels(records: pl.DataFrame, pairs: pl.DataFrame, comparison: Co
         .sort("__code")
         .drop("__code")
     )
-    pair_codes = pl.DataFrame(
-        {
-            "key": codes.gather(pairs["id_l"]).cast(pl.UInt64) * (1 << 32)
-            + codes.gather(pairs["id_r"]).cast(pl.UInt64)
-        }
-    )
-    distinct = pair_codes.unique("key")
-    code_l = (distinct["key"] // (1 << 32)).cast(pl.UInt32)
-    code_r = (distinct["key"] % (1 << 32)).cast(pl.UInt32)
+    code_l = codes.to_numpy()[pairs["id_l"].to_numpy()]
+    code_r = codes.to_numpy()[pairs["id_r"].to_numpy()]
+    distinct_l, distinct_r, spread = _distinct_code_pairs(code_l, code_r, len(tuples))
     value_pairs = pl.concat(
         [
-            tuples[code_l].rename({c: f"{c}_l" for c in columns}),
-            tuples[code_r].rename({c: f"{c}_r" for c in columns}),
+            tuples[distinct_l].rename({c: f"{c}_l" for c in columns}),
+            tuples[distinct_r].rename({c: f"{c}_r" for c in columns}),
         ],
         how="horizontal",
     )
-    lookup = pl.DataFrame({"key": distinct["key"], "level": evaluate_levels(value_pairs, comparison)})
+    levels = evaluate_levels(value_pairs, comparison).to_numpy()
+    return pl.Series(comparison.gamma_column, spread(levels), dtype=GAMMA_DTYPE)
+
+
+def _distinct_code_pairs(code_l: np.ndarray, code_r: np.ndarray, n_codes: int):
+    """Distinct (code_l, code_r) and a function spreading per-distinct results back to every pair.
+
+    Few codes (gender, village): a dense table indexed by code_l * n + code_r,
+    no sorting at all. Many codes (names, IDs): one dense rank of the packed
+    pair gives each pair the index of its distinct value.
+    """
+    cells = n_codes * n_codes
+    if cells <= max(1 << 16, min(1 << 24, 4 * len(code_l))):
+        flat = code_l.astype(np.int64) * n_codes + code_r
+        present = np.zeros(cells, dtype=bool)
+        present[flat] = True
+        distinct = np.flatnonzero(present)
+
+        def spread_table(levels: np.ndarray) -> np.ndarray:
+            table = np.zeros(cells, dtype=np.int8)
+            table[distinct] = levels
+            return table[flat]
+
+        return distinct // n_codes, distinct % n_codes, spread_table
+    packed = (code_l.astype(np.uint64) << np.uint64(32)) | code_r.astype(np.uint64)
+    inverse = pl.Series(packed).rank("dense").to_numpy().astype(np.int64) - 1
+    distinct = np.empty(int(inverse.max()) + 1 if len(inverse) else 0, dtype=np.uint64)
+    distinct[inverse] = packed
+
+    def spread_rank(levels: np.ndarray) -> np.ndarray:
+        return levels.astype(np.int8)[inverse]
+
     return (
-        pair_codes.join(lookup, on="key", how="left", maintain_order="left")["level"]
-        .alias(comparison.gamma_column)
+        (distinct >> np.uint64(32)).astype(np.int64),
+        (distinct & np.uint64(0xFFFFFFFF)).astype(np.int64),
+        spread_rank,
     )
 
 

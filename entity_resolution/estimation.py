@@ -141,10 +141,29 @@ def estimate_u(records: pl.DataFrame, settings: LinkageSettings) -> list[np.ndar
 
 
 def level_patterns(pairs: pl.DataFrame, comparisons: list[Comparison]) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct combinations of levels (rows) and how many pairs have each."""
-    columns = [c.gamma_column for c in comparisons]
-    patterns = pairs.group_by(columns).len().sort(columns)
-    return patterns.select(columns).to_numpy().astype(np.int64), patterns["len"].to_numpy().astype(float)
+    """Distinct combinations of levels (rows, sorted) and how many pairs have each.
+
+    Levels are packed mixed-radix into one integer per pair and counted with bincount.
+    """
+    radices = [len(c.levels) for c in comparisons]
+    cells = int(np.prod(radices)) if radices else 1
+    if not pairs.height:
+        return np.zeros((0, len(comparisons)), dtype=np.int64), np.zeros(0)
+    if cells > 50_000_000:
+        columns = [c.gamma_column for c in comparisons]
+        patterns = pairs.group_by(columns).len().sort(columns)
+        return patterns.select(columns).to_numpy().astype(np.int64), patterns["len"].to_numpy().astype(float)
+    packed = np.zeros(pairs.height, dtype=np.int64)
+    for comparison, radix in zip(comparisons, radices):
+        packed = packed * radix + pairs[comparison.gamma_column].to_numpy().astype(np.int64)
+    counts = np.bincount(packed, minlength=cells)
+    present = np.flatnonzero(counts)
+    patterns = np.zeros((len(present), len(comparisons)), dtype=np.int64)
+    rest = present.copy()
+    for index in range(len(comparisons) - 1, -1, -1):
+        patterns[:, index] = rest % radices[index]
+        rest //= radices[index]
+    return patterns, counts[present].astype(float)
 
 
 def expectation_maximisation(

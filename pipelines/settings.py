@@ -24,7 +24,7 @@ class HearthSettings(BaseModel):
     state_dir: Path | None = Field(None, description="Ingestion and linkage state; default <data_dir>/state.")
     warehouse_path: Path | None = Field(None, description="Published warehouse; default <data_dir>/warehouse.duckdb.")
     reports_dir: Path | None = Field(None, description="HTML run reports; default <data_dir>/reports.")
-    quiet_seconds: float = Field(10.0, description="A file must be unchanged this long before it is read.")
+    quiet_seconds: float = Field(5.0, description="A file must be unchanged this long before it is read.")
     freshness_days: int = Field(45, description="A department whose newest extract is older is flagged stale.")
     schedule_cron: str = Field("0 6 * * *", description="Daily run.")
     schedule_timezone: str = Field("Asia/Shanghai")

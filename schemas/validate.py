@@ -18,7 +18,9 @@ import polars as pl
 
 from schemas.columns import ColumnSpec, Kind
 from schemas.departments import columns
-from schemas.normalise import Stages, clean, dates, enums, id_number, merge, names, numbers, phones, squeeze, temp, text, villages
+from schemas.normalise import (
+    Stages, clean, dates, enums, id_number, merge, names, numbers, phones, squeeze, temp, text, via_distinct, villages,
+)
 
 ROW_NUMBER = "row_number"
 RAW_ROW = "raw_row"
@@ -107,13 +109,10 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
     prepared = _prepare(frame, specs, present)
 
     blank = pl.all_horizontal([squeeze(c).is_null() for c in present]) if present else pl.lit(True)
-    checked = (
-        prepared.lazy()
-        .with_columns(__blank=blank)
-        .filter(~pl.col("__blank"))
-        .with_columns(**_hard_rules(specs))
-        .collect()
-    )
+    checked = prepared.lazy().with_columns(__blank=blank).filter(~pl.col("__blank"))
+    for stage in _hard_rules(specs):
+        checked = checked.with_columns(**stage)
+    checked = checked.collect()
     blank_rows = frame.height - checked.height
     failed = pl.col("__reason_key").is_not_null()
 
@@ -148,30 +147,32 @@ def _is_blank(spec: ColumnSpec) -> pl.Expr:
     return names.is_blank(spec.name) if spec.kind == Kind.NAME else squeeze(spec.name).is_null()
 
 
-def _hard_rules(specs: list[ColumnSpec]) -> dict[str, pl.Expr]:
-    """``__field``, ``__reason`` (names the earlier row) and ``__reason_key`` (stable) of a quarantined row."""
+def _hard_rules(specs: list[ColumnSpec]) -> Stages:
+    """Stages giving ``__field``, ``__reason`` (names the earlier row) and ``__reason_key`` (stable)."""
     required = [s for s in specs if s.required]
-    missing_field = pl.coalesce([pl.when(_is_blank(s)).then(pl.lit(s.name)) for s in required]) if required \
-        else pl.lit(None, dtype=pl.String)
-    # Only rows that passed the required checks can be the "earlier row" of a duplicate.
-    candidate_row = pl.when(missing_field.is_null()).then(pl.col(ROW_NUMBER))
-    content = [s.name for s in specs] + [RAW_ROW]
-    first_same_content = candidate_row.min().over(content)
     has_record_id = any(s.name == "record_id" for s in specs)
-    first_same_id = candidate_row.min().over(clean("record_id")) if has_record_id else pl.col(ROW_NUMBER)
-    is_duplicate = pl.col(ROW_NUMBER) != first_same_content
-    is_conflict = pl.col(ROW_NUMBER) != first_same_id
-    return {
-        "__reason_key": pl.when(missing_field.is_not_null()).then(pl.lit(MISSING_REQUIRED))
-        .when(is_duplicate).then(pl.lit(DUPLICATE_ROW))
-        .when(is_conflict).then(pl.lit(CONFLICTING_RECORD_ID)),
-        "__field": pl.when(missing_field.is_not_null()).then(missing_field)
-        .when(is_duplicate).then(None)
-        .when(is_conflict).then(pl.lit("record_id")),
-        "__reason": pl.when(missing_field.is_not_null()).then(pl.lit(MISSING_REQUIRED))
-        .when(is_duplicate).then(pl.format("exact duplicate of row {}", first_same_content))
-        .when(is_conflict).then(pl.format("record_id repeated with different content (first at row {})", first_same_id)),
-    }
+    missing, first_content, first_id = pl.col("__missing"), pl.col("__first_content"), pl.col("__first_id")
+    # Only rows that passed the required checks can be the "earlier row" of a duplicate.
+    candidate_row = pl.when(missing.is_null()).then(pl.col(ROW_NUMBER))
+    is_duplicate = pl.col(ROW_NUMBER) != first_content
+    is_conflict = pl.col(ROW_NUMBER) != first_id
+    return [
+        {"__missing": pl.coalesce([pl.when(_is_blank(s)).then(pl.lit(s.name)) for s in required])
+            if required else pl.lit(None, dtype=pl.String),
+         "__record_id": clean("record_id") if has_record_id else pl.lit(None, dtype=pl.String)},
+        # raw_row holds every value as read (null and "" kept apart), so it is the row's content.
+        {"__first_content": candidate_row.min().over(RAW_ROW),
+         "__first_id": candidate_row.min().over("__record_id") if has_record_id else pl.col(ROW_NUMBER)},
+        {"__reason_key": pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
+            .when(is_duplicate).then(pl.lit(DUPLICATE_ROW))
+            .when(is_conflict).then(pl.lit(CONFLICTING_RECORD_ID)),
+         "__field": pl.when(missing.is_not_null()).then(missing)
+            .when(is_duplicate).then(None)
+            .when(is_conflict).then(pl.lit("record_id")),
+         "__reason": pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
+            .when(is_duplicate).then(pl.format("exact duplicate of row {}", first_content))
+            .when(is_conflict).then(pl.format("record_id repeated with different content (first at row {})", first_id))},
+    ]
 
 
 def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:
@@ -196,6 +197,22 @@ def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None)
     raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
 
 
+# Kinds whose values repeat a lot: normalised once per distinct value (see via_distinct).
+_REPETITIVE = {Kind.NAME, Kind.ADDRESS, Kind.GENDER, Kind.DATE, Kind.ENUM, Kind.BOOL, Kind.INT, Kind.YEAR,
+               Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE}
+
+
+def _field_stages_fast(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:
+    stages = field_stages(spec, address, county_hint)
+    if spec.kind not in _REPETITIVE:
+        return stages
+    f = spec.name
+    produced = _names(stages)
+    outputs = [n for n in field_schema(spec) if n != f"{f}_raw"] + [n for n in (temp(f, "flag"), temp(f, "flags")) if n in produced]
+    packed = temp(f, "distinct")
+    return [{packed: via_distinct(f, stages, outputs)}, {n: pl.col(packed).struct.field(n) for n in outputs}]
+
+
 def _normalise(
     rows: pl.LazyFrame, department: str, specs: list[ColumnSpec], meta: FileMeta, file_columns: dict[str, pl.Expr]
 ) -> pl.LazyFrame:
@@ -204,7 +221,7 @@ def _normalise(
     village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
     # Every stage reads the raw text, so keep it first under its own name.
     raw = [{f"{s.name}_raw": pl.col(s.name) for s in specs}]
-    stages = merge(*(field_stages(s, address, meta.county_from_name) for s in specs))
+    stages = merge(*(_field_stages_fast(s, address, meta.county_from_name) for s in specs))
     for stage in raw + stages:
         rows = rows.with_columns(**stage)
 

@@ -7,9 +7,11 @@ under another name in the same department are recorded as a ``duplicate``.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
+from stat import S_ISREG
 
 import polars as pl
 
@@ -46,18 +48,25 @@ class IngestResult:
 
 def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime | None = None) -> IngestResult:
     path = Path(path)
-    data = path.read_bytes()
-    stat = path.stat()
-    file_id = file_id_of(data)
+    file_name = printable_name(path.name)
     arrived = arrived or datetime.now(timezone.utc)
-    county, name_date = parse_file_name(path.name)
+    try:
+        data, stat = read_landed(path)
+    except UnreadableFile as error:
+        # No bytes, no content hash: nothing is registered, so the file is read afresh if it comes back.
+        text = reports.unreadable_report(file_name, department, error, received=arrived)
+        report = reports.write_report(path.parent, file_name, text)
+        return IngestResult(file_id="", department=department, file_name=file_name, status="unreadable",
+                            extract_date=None, county_from_name=None, reason=error.reason_en, report_path=report)
+    file_id = file_id_of(data)
+    county, name_date = parse_file_name(file_name)
     entry = {
-        "file_id": file_id, "department": department, "file_name": path.name, "size": len(data),
+        "file_id": file_id, "department": department, "file_name": file_name, "size": len(data),
         "mtime_ns": stat.st_mtime_ns, "first_seen": arrived, "county_from_name": county,
         "extract_date": name_date or mtime_date(stat.st_mtime_ns), "counties": [],
     }
     registry = load_registry(state)
-    if (known := lookup(registry, file_id, department, path.name)) is not None:
+    if (known := lookup(registry, file_id, department, file_name)) is not None:
         return _from_row(known, state, path, already_known=True)
     if (same_bytes := lookup(registry, file_id, department)) is not None:
         row = register(state, entry | {
@@ -66,15 +75,15 @@ def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime 
         return _from_row(row, state, path)
 
     try:
-        table = read_table_bytes(data, path.name)
+        table = read_table_bytes(data, file_name)
         frame = _canonical_frame(table, department)
     except UnreadableFile as error:
         row = register(state, entry | {"status": "unreadable", "reason": error.reason_en})
-        text = reports.unreadable_report(path.name, department, error, file_id=file_id, received=arrived)
-        report = reports.write_report(path.parent, path.name, text)
+        text = reports.unreadable_report(file_name, department, error, file_id=file_id, received=arrived)
+        report = reports.write_report(path.parent, file_name, text)
         return _from_row(row, state, path, report_path=report)
 
-    meta = FileMeta(file_id=file_id, file_name=path.name, snapshot_date=entry["extract_date"],
+    meta = FileMeta(file_id=file_id, file_name=file_name, snapshot_date=entry["extract_date"],
                     county_from_name=county)
     validated = validate(frame, department, meta)
     accepted_path = state.accepted_path(department, file_id)
@@ -86,15 +95,45 @@ def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime 
               "rows_quarantined": validated.quarantine.height, "blank_rows": validated.blank_rows}
     row = register(state, entry | counts | {"status": "ingested", "counties": counties})
     if validated.quarantine.height:
-        text = reports.quarantine_report(path.name, department, validated.quarantine, rows_read=counts["rows_read"],
+        text = reports.quarantine_report(file_name, department, validated.quarantine, rows_read=counts["rows_read"],
                                          rows_accepted=counts["rows_accepted"], blank_rows=counts["blank_rows"],
                                          file_id=file_id, received=arrived)
     else:
-        text = reports.receipt_report(path.name, department, rows_read=counts["rows_read"],
+        text = reports.receipt_report(file_name, department, rows_read=counts["rows_read"],
                                       rows_accepted=counts["rows_accepted"], blank_rows=counts["blank_rows"],
                                       file_id=file_id, received=arrived)
-    report = reports.write_report(path.parent, path.name, text)
+    report = reports.write_report(path.parent, file_name, text)
     return _from_row(row, state, path, report_path=report, reject_reasons=dict(validated.reject_reasons))
+
+
+def printable_name(name: str) -> str:
+    """A file name as text that can be stored and printed: bytes that are not UTF-8 become ``\\xff``."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def read_landed(path: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of ``<landing>/<department>/<file>`` and their stat, through one open descriptor.
+
+    Raises UnreadableFile for a link leading out of the landing folder, for
+    anything but a regular file (a folder, a pipe) and for a file that
+    vanished or cannot be opened.
+    """
+    landing = Path(os.path.realpath(path.parent.parent))
+    if not Path(os.path.realpath(path)).is_relative_to(landing):
+        raise reports.link_outside_landing()
+    try:
+        # O_NONBLOCK: opening a named pipe must not wait for a writer.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as error:
+        raise reports.cannot_open(error) from error
+    with os.fdopen(descriptor, "rb") as handle:
+        stat = os.fstat(descriptor)
+        if not S_ISREG(stat.st_mode):
+            raise reports.not_a_regular_file()
+        try:
+            return handle.read(), stat
+        except OSError as error:
+            raise reports.cannot_open(error) from error
 
 
 def _canonical_frame(table: RawTable, department: str) -> pl.DataFrame:

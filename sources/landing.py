@@ -92,7 +92,8 @@ def file_key(department: str, file_name: str) -> str:
     raw = f"{department}/{file_name}"
     safe = _UNSAFE_KEY_CHARS.sub("_", raw)
     if safe != raw:
-        safe += "~" + hashlib.sha1(raw.encode("utf-8")).hexdigest()[:8]
+        # surrogateescape: a name that is not valid UTF-8 on disk still gets a key, not a crash.
+        safe += "~" + hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()[:8]
     return safe
 
 
@@ -157,14 +158,17 @@ def scan_landing(
             if not is_data_name(name):
                 continue
             path = folder / name
-            target = path.resolve()
+            # realpath, not resolve(): a symlink loop must be refused, not raise RuntimeError.
+            target = Path(os.path.realpath(path))
             if not target.is_relative_to(real_root):
                 # A link to /etc/... or another department's share must never be ingested.
                 scan.refused.append(Refused(path, department, f"symlink points outside the landing folder: {target}"))
                 continue
             try:
                 stat = path.stat()
-            except OSError:  # vanished or dangling between scandir and stat
+            except OSError:  # vanished between scandir and stat, or a dangling / looping link
+                if path.is_symlink():
+                    scan.refused.append(Refused(path, department, "symlink points to nothing readable"))
                 continue
             if not path.is_file():
                 continue

@@ -8,6 +8,7 @@ mistakes it for data.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from pathlib import Path
 
@@ -28,8 +29,19 @@ REASON_ZH = {
 }
 
 
+#: bytes a file name may have on Linux filesystems (ext4, xfs, tmpfs).
+NAME_MAX = 255
+
+
 def report_path(landing_department_folder: Path, file_name: str) -> Path:
-    return Path(landing_department_folder) / REPORTS_FOLDER / f"{file_name}.txt"
+    """``_reports/<file>.txt``; a name too long for ``.txt`` keeps its start and gets a hash to stay unique."""
+    name = f"{file_name}.txt"
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > NAME_MAX:
+        digest = hashlib.sha1(encoded).hexdigest()[:12]
+        keep = encoded[: NAME_MAX - len(digest) - len("~.txt")].decode("utf-8", "ignore")
+        name = f"{keep}~{digest}.txt"
+    return Path(landing_department_folder) / REPORTS_FOLDER / name
 
 
 def department_label(department: str) -> str:
@@ -113,6 +125,11 @@ def receipt_report(file_name: str, department: str, *, rows_read: int, rows_acce
 
 def write_report(landing_department_folder: Path, file_name: str, text: str) -> Path:
     path = report_path(landing_department_folder, file_name)
+    folder = path.parent
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        # ``_reports`` is ours (``_`` names are never data): a link or file put there must not
+        # send reports out of the landing folder, so it is replaced by a real folder.
+        folder.unlink()
     write_text_atomic(text, path)
     return path
 
@@ -147,3 +164,31 @@ def missing_columns(department: str, missing: list[str]) -> UnreadableFile:
         f"Add these columns (with the agreed Chinese headers) and send the file again.",
     )
 
+
+
+def link_outside_landing() -> UnreadableFile:
+    return UnreadableFile(
+        "The file is a link (shortcut) to something outside the landing folder; for safety it was not read.",
+        "文件是指向接收文件夹之外的链接（快捷方式），出于安全原因未读取。",
+        "请直接放入文件本身，而不是快捷方式或链接。",
+        "Put the file itself in the folder, not a link or shortcut to it.",
+    )
+
+
+def not_a_regular_file() -> UnreadableFile:
+    return UnreadableFile(
+        "This is not a file (it is a folder or a device with a file-like name), so there is nothing to read.",
+        "这不是文件（是一个文件夹或特殊设备，只是名字像文件），没有可读取的内容。",
+        "请把表格文件本身直接放入部门文件夹，不要放文件夹。",
+        "Put the table file itself directly into the department folder, not a folder.",
+    )
+
+
+def cannot_open(error: OSError) -> UnreadableFile:
+    return UnreadableFile(
+        f"The file could not be opened ({error.strerror or type(error).__name__}); it may have been removed "
+        "or renamed while it was being read.",
+        "无法打开文件（可能在读取时被删除、改名或没有读取权限）。",
+        "请确认文件已完整上传并留在文件夹中，然后重新发送。",
+        "Make sure the file was uploaded completely and stays in the folder, then send it again.",
+    )

@@ -33,10 +33,29 @@ EXCEL_E_NOTATION = r"^[0-9]+(\.[0-9]+)?[Ee][+-]?[0-9]+$"
 EXCEL_DECIMAL = r"^[0-9]+\.[0-9]+$"
 
 
+# NFKC leaves ASCII and the CJK unified ideographs (basic block and extension A)
+# unchanged; only strings with another character can change.
+_NFKC_MAY_CHANGE = r"[^\x00-\x7F\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}]"
+
+
+def _nfkc_series(series: pl.Series) -> pl.Series:
+    # str.normalize costs about a microsecond a string; most values need nothing.
+    needs = series.str.contains(_NFKC_MAY_CHANGE).fill_null(False)
+    if not needs.any():
+        return series
+    positions = needs.arg_true()
+    return series.clone().scatter(positions, series.gather(positions).str.normalize("NFKC"))
+
+
+def nfkc(col: str | pl.Expr) -> pl.Expr:
+    """Unicode NFKC, computed only for the values it can change."""
+    expr = pl.col(col) if isinstance(col, str) else col
+    return expr.cast(pl.String).map_batches(_nfkc_series, return_dtype=pl.String, is_elementwise=True)
+
+
 def clean(col: str | pl.Expr) -> pl.Expr:
     """NFKC (full-width digits, letters, brackets and spaces become ASCII), trimmed; empty -> null."""
-    expr = pl.col(col) if isinstance(col, str) else col
-    text = expr.cast(pl.String).str.normalize("NFKC").str.strip_chars()
+    text = nfkc(col).str.strip_chars()
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
@@ -68,6 +87,33 @@ def run(frame: FrameT, stages: Stages, keep_temporaries: bool = False) -> FrameT
         return frame
     names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
     return frame.drop([n for n in names if "__" in n])
+
+
+def via_distinct(col: str, stages: Stages, outputs: list[str]) -> pl.Expr:
+    """Run a single-column normaliser on the distinct values of ``col`` and join the results back.
+
+    Returns a struct column with the ``outputs`` of ``stages``. Enum
+    spellings, dates, addresses and names repeat a lot; computing them once
+    per distinct value costs one hash join instead of a dozen string passes.
+    """
+    dtype_cache: dict[str, pl.Struct] = {}
+
+    def apply(series: pl.Series) -> pl.Series:
+        values = series.unique()
+        distinct = run(pl.DataFrame({col: values, "__key": values}), stages, keep_temporaries=True)
+        mapped = distinct.select("__key", pl.struct(outputs).alias("__value"))
+        joined = series.rename("__key").to_frame().join(
+            mapped, on="__key", how="left", nulls_equal=True, maintain_order="left"
+        )
+        return joined["__value"].alias(series.name)
+
+    def struct_dtype() -> pl.Struct:
+        if "dtype" not in dtype_cache:
+            empty = run(pl.DataFrame({col: pl.Series([], dtype=pl.String)}), stages, keep_temporaries=True)
+            dtype_cache["dtype"] = pl.Struct({name: empty.schema[name] for name in outputs})
+        return dtype_cache["dtype"]
+
+    return pl.col(col).cast(pl.String).map_batches(apply, return_dtype=struct_dtype(), is_elementwise=True)
 
 
 def map_distinct(

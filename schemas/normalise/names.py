@@ -1,7 +1,8 @@
 """Chinese personal names: normalised text and toneless pinyin.
 
-Traditional->simplified (opencc) and pinyin (pypinyin) are per-value Python
-libraries, so both run on the distinct names only (:func:`map_distinct`).
+Traditional->simplified (opencc) and pinyin (pypinyin) are slow per-value
+Python libraries, so both run once per distinct *character* and the names
+are rebuilt with vectorised list/replace operations.
 The surname readings live in ``reference/surname_pinyin.csv``: the default
 reading of several surname characters is wrong (曾 ceng, 单 dan, 仇 chou).
 """
@@ -16,7 +17,7 @@ import opencc
 import polars as pl
 from pypinyin import Style, lazy_pinyin
 
-from schemas.normalise import Stages, clean, map_distinct, temp
+from schemas.normalise import Stages, clean, temp
 
 SURNAME_TABLE = Path(__file__).resolve().parent.parent / "reference" / "surname_pinyin.csv"
 SEPARATOR = "·"
@@ -37,7 +38,7 @@ def surname_readings() -> dict[str, str]:
         return {row["surname"]: row["pinyin"] for row in csv.DictReader(handle)}
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
 def to_simplified(text: str) -> str:
     return _converter().convert(text)
 
@@ -48,15 +49,66 @@ def _syllables(text: str) -> list[str]:
     return [token.lower() for token in tokens if token.isalnum()]
 
 
-@lru_cache(maxsize=1 << 18)
+@lru_cache(maxsize=1 << 16)
+def char_pinyin(char: str) -> str | None:
+    """Toneless reading of one character; None for separators and punctuation."""
+    syllables = _syllables(char)
+    return syllables[0] if syllables else None
+
+
 def name_pinyin(name: str) -> str:
-    """Toneless pinyin of a normalised name; the first character(s) read as a surname."""
+    """Toneless pinyin of a normalised name; the first character(s) read as a surname.
+
+    The reference (pure Python) form of :func:`pinyin_series`: characters
+    are read one at a time, so the same character always gets the same
+    syllable whatever its neighbours (what homophone matching wants).
+    """
     readings = surname_readings()
-    for length in (2, 1):
-        surname = name[:length]
-        if len(surname) == length and surname in readings:
-            return " ".join([readings[surname], *_syllables(name[length:])])
-    return " ".join(_syllables(name))
+    surname = next((name[:n] for n in (2, 1) if len(name) >= n and name[:n] in readings), "")
+    rest = name[len(surname):]
+    if any(c.isascii() and c.isalnum() for c in rest):
+        syllables = _syllables(rest)
+    else:
+        syllables = [p for c in rest if (p := char_pinyin(c))]
+    return " ".join(([readings[surname]] if surname else []) + syllables)
+
+
+def _distinct_chars(series: pl.Series) -> list[str]:
+    return series.str.split("").explode().drop_nulls().unique().to_list()
+
+
+def simplify_series(series: pl.Series) -> pl.Series:
+    """Traditional -> simplified, converted per distinct *character* (opencc is slow per string)."""
+    table = {c: t for c in _distinct_chars(series) if (t := to_simplified(c)) != c}
+    return series.str.replace_many(table) if table else series
+
+
+def pinyin_series(series: pl.Series) -> pl.Series:
+    """Vectorised :func:`name_pinyin`: pypinyin runs once per distinct character, not per name."""
+    readings = surname_readings()
+    frame = pl.DataFrame({"name": series}).with_columns(
+        two=pl.col("name").str.slice(0, 2).is_in([k for k in readings if len(k) == 2]),
+        one=pl.col("name").str.slice(0, 1).is_in([k for k in readings if len(k) == 1]),
+    ).with_columns(
+        surname=pl.when("two").then(pl.col("name").str.slice(0, 2)).when("one").then(pl.col("name").str.slice(0, 1)),
+    ).with_columns(rest=pl.col("name").str.slice(pl.col("surname").str.len_chars().fill_null(0)))
+    table = {c: p for c in _distinct_chars(frame["rest"]) if (p := char_pinyin(c))}
+    syllables = pl.col("rest").str.split("").list.eval(
+        pl.element().replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.String)
+    ).list.drop_nulls().list.join(" ")
+    joined = pl.concat_str(
+        pl.col("surname").replace_strict(readings, default=None, return_dtype=pl.String),
+        pl.when(syllables.str.len_bytes() > 0).then(syllables),
+        separator=" ", ignore_nulls=True,
+    )
+    result = frame.select(pl.when(pl.col("name").is_not_null()).then(joined)).to_series()
+    # Latin letters must stay words ("wang", not "w a n g"): the rare such names go one by one.
+    latin = series.str.contains("[A-Za-z0-9]").fill_null(False)
+    if latin.any():
+        distinct = series.filter(latin).unique()
+        spelled = series.replace_strict(distinct, [name_pinyin(n) for n in distinct.to_list()], default=None)
+        result = pl.select(pl.when(pl.lit(latin)).then(pl.lit(spelled)).otherwise(pl.lit(result))).to_series()
+    return result.alias(series.name)
 
 
 def _tidy(col: str | pl.Expr) -> pl.Expr:
@@ -76,6 +128,6 @@ def normalise(col: str, out: str | None = None) -> Stages:
     out = out or col
     return [
         {temp(out, "tidy"): _tidy(col)},
-        {out: map_distinct(pl.col(temp(out, "tidy")), to_simplified)},
-        {f"{out}_pinyin": map_distinct(pl.col(out), name_pinyin)},
+        {out: pl.col(temp(out, "tidy")).map_batches(simplify_series, return_dtype=pl.String, is_elementwise=True)},
+        {f"{out}_pinyin": pl.col(out).map_batches(pinyin_series, return_dtype=pl.String, is_elementwise=True)},
     ]
