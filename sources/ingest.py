@@ -126,10 +126,11 @@ def read_landed(path: Path) -> tuple[bytes, os.stat_result]:
         descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as error:
         raise reports.cannot_open(error) from error
+    stat = os.fstat(descriptor)
+    if not S_ISREG(stat.st_mode):
+        os.close(descriptor)
+        raise reports.not_a_regular_file()
     with os.fdopen(descriptor, "rb") as handle:
-        stat = os.fstat(descriptor)
-        if not S_ISREG(stat.st_mode):
-            raise reports.not_a_regular_file()
         try:
             return handle.read(), stat
         except OSError as error:
