@@ -33,9 +33,21 @@ def compare(records: pl.DataFrame, pairs: pl.DataFrame, comparisons: list[Compar
     )
 
 
+def code_column(comparison: Comparison) -> str:
+    return f"__code_{comparison.name}"
+
+
+def add_comparison_codes(records: pl.DataFrame, comparisons: list[Comparison]) -> pl.DataFrame:
+    """Attach each comparison's per-record value-tuple code once, for every later compare() to reuse."""
+    return records.with_columns(
+        [dense_code(records, c.columns).alias(code_column(c)) for c in comparisons if code_column(c) not in records.columns]
+    )
+
+
 def comparison_levels(records: pl.DataFrame, pairs: pl.DataFrame, comparison: Comparison) -> pl.Series:
     columns = comparison.columns
-    codes = dense_code(records, columns)
+    name = code_column(comparison)
+    codes = records[name] if name in records.columns else dense_code(records, columns)
     # Row i of `tuples` holds the values whose code is i.
     tuples = (
         records.select(columns)

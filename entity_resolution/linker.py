@@ -17,7 +17,7 @@ import polars as pl
 
 from entity_resolution.blocking import block
 from entity_resolution.clustering import cluster
-from entity_resolution.comparisons import compare
+from entity_resolution.comparisons import add_comparison_codes, compare
 from entity_resolution.estimation import Parameters, estimate_parameters
 from entity_resolution.records import ID, prepare_records
 from entity_resolution.scoring import score
@@ -65,7 +65,7 @@ class Linker:
             timings[name] = round(time.perf_counter() - started, 3)
 
         with stage("prepare"):
-            records = prepare_records(self._combine(data), settings)
+            records = add_comparison_codes(prepare_records(self._combine(data), settings), settings.comparisons)
         with stage("block"):
             blocking = block(records, settings)
         with stage("compare"):
