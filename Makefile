@@ -33,9 +33,10 @@ bench-quick: env
 	$(VENV)/bin/python -m bench --sizes 25000
 
 ## make dev: the Dagster UI with sensors and schedule running
+DAGSTER_HOME ?= $(CURDIR)/$(DATA)/dagster_home
 dev: env
-	DAGSTER_HOME=$${DAGSTER_HOME:-$(CURDIR)/$(DATA)/dagster_home} HEARTH_DEMO=$${HEARTH_DEMO:-1} \
-		$(VENV)/bin/dagster dev -w workspace.yaml
+	@mkdir -p $(DAGSTER_HOME) && [ -f $(DAGSTER_HOME)/dagster.yaml ] || cp pipelines/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	DAGSTER_HOME=$(DAGSTER_HOME) HEARTH_DEMO=$${HEARTH_DEMO:-1} $(VENV)/bin/dagster dev -w workspace.yaml
 
 clean:
 	rm -rf $(DATA) .pytest_cache .hypothesis

@@ -6,6 +6,8 @@ import dagster as dg
 from pipelines.ingest.assets import INGEST_ASSETS, INGEST_CHECKS
 from pipelines.ingest.sensors import FOLDER_SENSORS, INGEST_JOBS
 from pipelines.linkage.assets import household_links
+from pipelines.ops.alerts import alert_on_run_failure
+from pipelines.ops.schedules import daily_job, daily_schedule
 from pipelines.resources import HearthResource, PseudonymKey
 from pipelines.warehouse.assets import WAREHOUSE_ASSETS
 from pipelines.warehouse.checks import WAREHOUSE_CHECKS
@@ -20,10 +22,13 @@ def resources(settings: HearthSettings | None = None) -> dict[str, dg.Configurab
     return {"hearth": HearthResource.from_settings(settings), "pseudonym": PseudonymKey.from_env()}
 
 
+SETTINGS = HearthSettings.from_env()
+
 defs = dg.Definitions(
     assets=ASSETS,
     asset_checks=CHECKS,
-    jobs=list(INGEST_JOBS.values()),
-    sensors=FOLDER_SENSORS,
-    resources=resources(),
+    jobs=[daily_job, *INGEST_JOBS.values()],
+    schedules=[daily_schedule(SETTINGS)],
+    sensors=[*FOLDER_SENSORS, alert_on_run_failure],
+    resources=resources(SETTINGS),
 )

@@ -7,6 +7,7 @@ from collections import Counter
 import dagster as dg
 import polars as pl
 
+from pipelines.failures import TRANSIENT_IO, fail_fast_on_data_errors
 from pipelines.ingest.sweep import sweep_department
 from pipelines.resources import HearthResource
 from pipelines.settings import DEPARTMENTS
@@ -14,7 +15,6 @@ from schemas.departments import DEPARTMENT_ZH
 from sources.accounting import account_department
 from sources.registry import StateDir
 
-TRANSIENT_IO = dg.RetryPolicy(max_retries=3, delay=2, backoff=dg.Backoff.EXPONENTIAL)
 
 
 def ingest_asset_key(department: str) -> dg.AssetKey:
@@ -38,7 +38,8 @@ def build_ingest_asset(department: str) -> dg.AssetsDefinition:
     def _ingest(context: dg.AssetExecutionContext, hearth: HearthResource) -> dg.MaterializeResult:
         settings = hearth.settings()
         state = StateDir(settings.state)
-        sweep = sweep_department(settings.landing, department, state, quiet_seconds=settings.quiet_seconds)
+        with fail_fast_on_data_errors(f"ingesting landing/{department}"):
+            sweep = sweep_department(settings.landing, department, state, quiet_seconds=settings.quiet_seconds)
         for waiting in sweep.waiting:
             context.log.info(f"{waiting.file_name}: still being written, left for the next run")
         for refused in sweep.refused:

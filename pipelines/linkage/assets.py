@@ -6,6 +6,7 @@ import polars as pl
 from entity_resolution.household.inputs import load_frames
 from entity_resolution.household.pipeline import DECISIONS_FILE, LinkageState, link_households
 from entity_resolution.household.review import load_decisions
+from pipelines.failures import TRANSIENT_IO, fail_fast_on_data_errors
 from pipelines.ingest.assets import ingest_asset_key
 from pipelines.resources import HearthResource
 from pipelines.settings import DEPARTMENTS
@@ -24,6 +25,7 @@ LINKAGE_KEY = dg.AssetKey(["linkage", "households"])
                 "stable IDs (entity_resolution/household/settings.yaml holds the match thresholds). "
                 "Writes staged outputs; the IDs become the baseline only when the warehouse publishes.",
     pool="hearth_state",
+    retry_policy=TRANSIENT_IO,
 )
 def household_links(context: dg.AssetExecutionContext, hearth: HearthResource) -> dg.MaterializeResult:
     settings = hearth.settings()
@@ -33,7 +35,8 @@ def household_links(context: dg.AssetExecutionContext, hearth: HearthResource) -
     previous = LinkageState.load(settings.state)
     decisions_path = settings.state / DECISIONS_FILE
     decisions = load_decisions(decisions_path) if decisions_path.exists() else None
-    result = link_households(frames, previous, decisions)
+    with fail_fast_on_data_errors("linking households"):
+        result = link_households(frames, previous, decisions)
     staging = LinkageStaging(settings.state)
     staging.write(result)
     return dg.MaterializeResult(metadata=linkage_metadata(result.record_link, result.id_lineage,

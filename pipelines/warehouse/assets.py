@@ -14,6 +14,7 @@ import duckdb
 import polars as pl
 
 from entity_resolution.household.inputs import load_frames
+from pipelines.failures import TRANSIENT_IO, fail_fast_on_data_errors
 from pipelines.linkage.assets import LINKAGE_KEY
 from pipelines.resources import HearthResource, PseudonymKey
 from pipelines.staging import LinkageStaging
@@ -56,6 +57,7 @@ def pseudonym_key(hearth: HearthResource, pseudonym: PseudonymKey) -> privacy.Ps
     description="The warehouse built into a staging file (core, monitor, ops, restricted, analyst), "
                 "with its own build checks recorded in ops.check. Analysts never open it.",
     pool="duckdb_writer",
+    retry_policy=TRANSIENT_IO,
 )
 def warehouse_staging(context: dg.AssetExecutionContext, hearth: HearthResource,
                       pseudonym: PseudonymKey) -> dg.MaterializeResult:
@@ -64,12 +66,13 @@ def warehouse_staging(context: dg.AssetExecutionContext, hearth: HearthResource,
         key = pseudonym_key(hearth, pseudonym)
     except privacy.MissingPseudonymKey as error:
         raise dg.Failure(str(error)) from None
-    result = build_warehouse(
-        warehouse_inputs(hearth), staging_path(settings.warehouse),
-        RunInfo(run_id=context.run_id, started_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-                triggered_by=context.run.tags.get("hearth/trigger", context.run.tags.get("dagster/sensor_name", ""))),
-        key=key, demo=key.demo,
-    )
+    with fail_fast_on_data_errors("building the warehouse"):
+        result = build_warehouse(
+            warehouse_inputs(hearth), staging_path(settings.warehouse),
+            RunInfo(run_id=context.run_id, started_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+                    triggered_by=context.run.tags.get("hearth/trigger", context.run.tags.get("dagster/sensor_name", ""))),
+            key=key, demo=key.demo,
+        )
     hits = rule_hit_counts(result.path)
     return dg.MaterializeResult(metadata={
         "path": str(result.path),
@@ -102,6 +105,7 @@ def rule_hit_counts(path) -> dict[str, int]:
     description="The published warehouse analysts open (data/warehouse.duckdb by default), replaced "
                 "atomically only after every blocking check on the staging build passed.",
     pool="duckdb_writer",
+    retry_policy=TRANSIENT_IO,
 )
 def warehouse_published(context: dg.AssetExecutionContext, hearth: HearthResource) -> dg.MaterializeResult:
     settings = hearth.settings()
