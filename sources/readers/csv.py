@@ -7,19 +7,27 @@ import io
 
 import polars as pl
 
-from sources.readers.encoding import fallback_decode, looks_binary, not_a_table, strict_decode, unknown_encoding
+from sources.readers.encoding import (
+    fallback_decode, looks_binary, mixed_encoding_lines, mixed_encodings, not_a_table, strict_decode, unknown_encoding,
+)
 from sources.readers.header_row import SEARCH_ROWS, column_names, find_header_row
 from sources.readers.table import RawTable, UnreadableFile
 
 #: enough text to hold the title rows, the header and a few data rows.
 SAMPLE_CHARS = 256 * 1024
 SEPARATORS = (",", "\t", ";")
+# The csv module refuses fields over 128 KiB by default; polars reads the body without such a
+# limit, so a long cell (a pasted document) must not make the header search fail.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 
 
 def read_csv_bytes(data: bytes) -> RawTable:
     if looks_binary(data):
         raise not_a_table()
     decoded = strict_decode(data)
+    if decoded is None or decoded[1] == "gb18030":
+        if (lines := mixed_encoding_lines(data)) is not None:
+            raise mixed_encodings(*lines)
     trusted = decoded is not None
     text, encoding = decoded if trusted else fallback_decode(data)
     found = _find_header(text)

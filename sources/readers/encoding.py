@@ -9,6 +9,7 @@ answer is only trusted if a header row is then found (the caller checks).
 from __future__ import annotations
 
 import codecs
+import re
 
 from sources.readers.table import UnreadableFile
 
@@ -40,6 +41,40 @@ def strict_decode(data: bytes) -> tuple[str, str] | None:
             return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
+    return None
+
+
+#: how far past the first non-UTF-8 line to look for UTF-8 Chinese lines.
+MIXED_WINDOW = 1024 * 1024
+_CHINESE = re.compile("[\u4e00-\u9fff]")
+
+
+def mixed_encoding_lines(data: bytes) -> tuple[int, int] | None:
+    """(a UTF-8 line with Chinese text, the first line that is not UTF-8), when a file holds both.
+
+    GBK/GB18030 Chinese never decodes as UTF-8 Chinese, so a line that is
+    UTF-8 with Chinese characters proves the file was meant as UTF-8 (or
+    rows were pasted in from one): decoding it all as GB18030 would silently
+    turn those names into mojibake. Looks before the first bad line and in a
+    bounded window after it.
+    """
+    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    try:
+        body.decode("utf-8")
+        return None
+    except UnicodeDecodeError as error:
+        bad = error.start
+    bad_line = body.count(b"\n", 0, bad) + 1
+    before = body[: body.rfind(b"\n", 0, bad) + 1].decode("utf-8")
+    if (found := _CHINESE.search(before)) is not None:
+        return before.count("\n", 0, found.start()) + 1, bad_line
+    after_start = body.find(b"\n", bad) + 1
+    if after_start == 0:
+        return None
+    window = body[after_start: after_start + MIXED_WINDOW].decode("utf-8", "replace").split("\n")
+    for offset, line in enumerate(window, start=1):
+        if "\ufffd" not in line and _CHINESE.search(line):
+            return bad_line + offset, bad_line
     return None
 
 
@@ -75,4 +110,16 @@ def not_a_table() -> UnreadableFile:
         "The file is not a text table: it contains binary data (perhaps an image, archive or a "
         "different file renamed to .csv).",
         "文件不是表格文本：内容为二进制数据（可能是图片、压缩包，或其他文件被改了扩展名）。",
+    )
+
+
+def mixed_encodings(utf8_line: int, other_line: int) -> UnreadableFile:
+    return UnreadableFile(
+        f"The file mixes two character encodings: line {utf8_line} is UTF-8 but line {other_line} is not "
+        "(perhaps rows copied in from a GBK file). Reading it either way would garble some names.",
+        f"文件中混用了两种字符编码：第 {utf8_line} 行是 UTF-8，第 {other_line} 行却不是（可能是从 GBK 编码的文件中复制的行），"
+        "无论按哪种编码读取都会有姓名变成乱码。",
+        "请在 Excel 中打开后“另存为”→“CSV UTF-8（逗号分隔）”，确认中文显示正常后重新发送，或直接发送 .xlsx 文件。",
+        "Open it in Excel, Save As -> 'CSV UTF-8 (comma delimited)', check the Chinese text looks right, "
+        "and send it again, or send the .xlsx file instead.",
     )
