@@ -88,7 +88,7 @@ def histogram(edges: Sequence[float], counts: Sequence[int], *, title: str, x_la
     left, right, top, bottom = 64, 16, 12, 52
     plot_w, plot_h = width - left - right, height - top - bottom
     highest = max(list(counts) + [1])
-    step = _nice_step(highest)
+    step = max(_nice_step(highest), 1)  # counts: no fractional ticks
     y_max = math.ceil(highest / step) * step
     body = [f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#555"/>']
     tick = 0.0

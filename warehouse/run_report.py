@@ -270,11 +270,18 @@ def _summary(ctx: _Context) -> str:
         failed = [c for c in checks if not c[1]]
         parts.append(f"<h3>{_bi('检查结果', 'Checks')}：{len(checks) - len(failed)} / {len(checks)} 通过 "
                      f'<span class="en">passed</span></h3>')
-        ordered = failed + [c for c in checks if c[1]]
-        parts.append(_table(
-            [("检查项", "check"), ("结果", "result"), ("说明", "detail")],
-            [[_t(name), '<span class="ok">✔ 通过</span>' if passed else '<span class="bad">✘ 未通过</span>', _t(detail)]
-             for name, passed, detail in ordered]))
+        headers = [("检查项", "check"), ("结果", "result"), ("说明", "detail")]
+
+        def check_rows(subset: list[tuple[str, bool, str]]) -> list[list[str]]:
+            return [[_t(name), '<span class="ok">✔ 通过</span>' if passed else '<span class="bad">✘ 未通过</span>',
+                     _t(detail)] for name, passed, detail in subset]
+
+        if failed:
+            parts.append(_table(headers, check_rows(failed)))
+        passed = [c for c in checks if c[1]]
+        if passed:  # folded: a long list of green rows would hide what matters (no script needed)
+            parts.append(f"<details><summary>查看全部 {len(passed)} 项通过的检查 "
+                         f'<span class="en">show the passed checks</span></summary>{_table(headers, check_rows(passed))}</details>')
     else:
         parts.append(_note("没有检查结果。", "No check results recorded."))
     return "".join(parts)
@@ -332,7 +339,7 @@ def _files(ctx: _Context) -> str:
         status_zh, status_en = FILE_STATUS_ZH.get(r["status"], (r["status"], r["status"]))
         role = roles.get(r["file_id"])
         status = _bi(status_zh, status_en)
-        if role:
+        if role and r["status"] == "ingested":
             status += f' <span class="tag">{_bi(*FILE_ROLE_ZH[role])}</span>'
         css = "bad" if r["status"] == "unreadable" else ""
         rows.append([_dept_cell(r["department"]), f'<span class="file">{_t(r["file_name"])}</span>',
@@ -646,7 +653,7 @@ main { max-width:1180px; margin:0 auto; padding:8px 24px 40px; }
 section { background:#fff; border:1px solid var(--line); border-radius:8px; margin:20px 0; padding:18px 24px; }
 h2 { margin:0 0 12px; font-size:21px; border-left:5px solid var(--accent); padding-left:10px; }
 h3 { font-size:16px; margin:18px 0 8px; }
-.en { display:block; font-size:0.72em; font-weight:normal; color:var(--muted); letter-spacing:0.01em; }
+.en { display:block; font-size:0.8em; font-weight:normal; color:var(--muted); letter-spacing:0.01em; }
 h3 .en, td .en, .badge small, .tag .en { display:inline; margin-left:4px; }
 header h1 .en { display:block; font-size:15px; }
 table { border-collapse:collapse; width:100%; margin:8px 0 4px; font-size:14px; }
@@ -656,17 +663,19 @@ tbody tr:nth-child(even) { background:#fafbfc; }
 .num { text-align:right; font-variant-numeric:tabular-nums; white-space:nowrap; }
 table.facts { width:auto; } table.facts th { background:none; padding-right:24px; font-weight:600; }
 table.files td { font-size:13px; } .file { font-family:ui-monospace,Consolas,monospace; word-break:break-all; }
-.cards { display:flex; flex-wrap:wrap; gap:12px; margin:12px 0; }
-.card { flex:1 1 150px; border:1px solid var(--line); border-radius:6px; padding:10px 14px; background:#fafbfc; }
+.cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(160px, 1fr)); gap:12px; margin:12px 0; }
+.card { border:1px solid var(--line); border-radius:6px; padding:10px 14px; background:#fafbfc; }
 .card .value { font-size:24px; font-weight:700; font-variant-numeric:tabular-nums; }
 .card .label { color:var(--muted); font-size:13px; }
 .badge { display:inline-block; padding:4px 14px; border-radius:14px; font-weight:700; font-size:17px; color:#fff; }
-.badge.ok { background:var(--ok); } .badge.bad { background:var(--bad); } .badge.unknown { background:#777; }
-.badge small { color:#eef; font-weight:normal; }
 .ok { color:var(--ok); } .bad { color:var(--bad); }
-.up { color:var(--bad); } .down { color:var(--ok); } .same { color:var(--muted); }
+.badge.ok { background:var(--ok); color:#fff; } .badge.bad { background:var(--bad); color:#fff; }
+.badge.unknown { background:#777; color:#fff; } .badge small { color:#eef; font-weight:normal; }
+details summary { cursor:pointer; color:var(--accent); margin:6px 0; }
+details summary .en { display:inline; margin-left:4px; }
+.up, .down { font-weight:600; } .same { color:var(--muted); }  /* a change is news, not good or bad */
 .tag { display:inline-block; font-size:12px; background:#eef2f6; border-radius:4px; padding:0 6px; margin-left:4px; }
-.note { color:var(--muted); font-size:13px; margin:6px 0; } .note .en { display:inline; margin-left:6px; }
+.note { color:var(--muted); font-size:13px; margin:6px 0; } .note .en { display:inline; margin-left:6px; font-size:12px; }
 .unavailable { background:#fff7e6; border:1px dashed #e0a100; padding:10px 14px; border-radius:6px; }
 .message { background:#fdecea; padding:10px 14px; border-radius:6px; }
 svg.chart { display:block; max-width:100%; height:auto; margin:8px 0; }
