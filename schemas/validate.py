@@ -108,7 +108,9 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
     present = [s.name for s in specs if s.name in frame.columns]
     prepared = _prepare(frame, specs, present)
 
-    blank = pl.all_horizontal([squeeze(c).is_null() for c in present]) if present else pl.lit(True)
+    # Unicode whitespace only (ideographic space included): no need to normalise to see emptiness.
+    blank = pl.all_horizontal([pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) == 0 for c in present]) \
+        if present else pl.lit(True)
     checked = prepared.lazy().with_columns(__blank=blank).filter(~pl.col("__blank"))
     for stage in _hard_rules(specs):
         checked = checked.with_columns(**stage)
@@ -120,7 +122,7 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
                     "file_name": pl.lit(meta.file_name)}
     quarantine = checked.filter(failed).select(
         **file_columns, row_number=pl.col(ROW_NUMBER), field=pl.col("__field"),
-        reason=pl.col("__reason"), raw_row=pl.col(RAW_ROW),
+        reason=pl.col("__reason"), raw_row=_raw_row(frame, present),
     ).cast(QUARANTINE_SCHEMA)
     reject_reasons = dict(checked.filter(failed).group_by("__reason_key").len().iter_rows())
 
@@ -128,18 +130,28 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
     return Validated(accepted, quarantine, blank_rows, reject_reasons)
 
 
+def _raw_row(frame: pl.DataFrame, present: list[str]) -> pl.Expr:
+    """The row as read: the caller's ``raw_row`` when given, else JSON of the canonical columns present."""
+    if RAW_ROW in frame.columns:
+        return pl.col(RAW_ROW).cast(pl.String)
+    return pl.struct(present).struct.json_encode() if present else pl.lit("{}")
+
+
 def _prepare(frame: pl.DataFrame, specs: list[ColumnSpec], present: list[str]) -> pl.DataFrame:
-    """All canonical columns as String (absent ones null), an Int32 row_number and a raw_row."""
-    raw_row = (
-        pl.col(RAW_ROW).cast(pl.String) if RAW_ROW in frame.columns
-        else pl.struct(present).struct.json_encode() if present else pl.lit("{}")
-    )
+    """All canonical columns as String (absent ones null), an Int32 row_number and the row's content key.
+
+    The JSON ``raw_row`` is only built for quarantined rows; duplicates are
+    found on a 64-bit hash of the row (a collision would at worst quarantine
+    a row, with its raw content, never drop it).
+    """
+    content = pl.col(RAW_ROW) if RAW_ROW in frame.columns else pl.struct(present) if present else pl.lit("")
     row_number = (pl.col(ROW_NUMBER) if ROW_NUMBER in frame.columns else pl.int_range(1, pl.len() + 1)).cast(pl.Int32)
     return frame.select(
         *(pl.col(s.name).cast(pl.String) if s.name in present else pl.lit(None, dtype=pl.String).alias(s.name)
           for s in specs),
         row_number.alias(ROW_NUMBER),
-        raw_row.alias(RAW_ROW),
+        content.hash().alias("__content"),
+        *([pl.col(RAW_ROW).cast(pl.String)] if RAW_ROW in frame.columns else []),
     )
 
 
@@ -160,8 +172,7 @@ def _hard_rules(specs: list[ColumnSpec]) -> Stages:
         {"__missing": pl.coalesce([pl.when(_is_blank(s)).then(pl.lit(s.name)) for s in required])
             if required else pl.lit(None, dtype=pl.String),
          "__record_id": clean("record_id") if has_record_id else pl.lit(None, dtype=pl.String)},
-        # raw_row holds every value as read (null and "" kept apart), so it is the row's content.
-        {"__first_content": candidate_row.min().over(RAW_ROW),
+        {"__first_content": candidate_row.min().over("__content"),
          "__first_id": candidate_row.min().over("__record_id") if has_record_id else pl.col(ROW_NUMBER)},
         {"__reason_key": pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
             .when(is_duplicate).then(pl.lit(DUPLICATE_ROW))
@@ -198,8 +209,9 @@ def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None)
 
 
 # Kinds whose values repeat a lot: normalised once per distinct value (see via_distinct).
+# (Every single-column kind: via_distinct falls back to direct evaluation for mostly-distinct columns.)
 _REPETITIVE = {Kind.NAME, Kind.ADDRESS, Kind.GENDER, Kind.DATE, Kind.ENUM, Kind.BOOL, Kind.INT, Kind.YEAR,
-               Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE}
+               Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE, Kind.TEXT, Kind.PHONE, Kind.MONEY}
 
 
 def _field_stages_fast(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:

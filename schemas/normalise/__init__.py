@@ -95,11 +95,15 @@ def via_distinct(col: str, stages: Stages, outputs: list[str]) -> pl.Expr:
     Returns a struct column with the ``outputs`` of ``stages``. Enum
     spellings, dates, addresses and names repeat a lot; computing them once
     per distinct value costs one hash join instead of a dozen string passes.
+    A mostly-distinct column (record IDs, amounts) is computed directly.
     """
     dtype_cache: dict[str, pl.Struct] = {}
 
     def apply(series: pl.Series) -> pl.Series:
         values = series.unique()
+        if len(values) * 2 > len(series):  # mostly distinct: a join would cost more than it saves
+            direct = run(pl.DataFrame({col: series}), stages, keep_temporaries=True)
+            return direct.select(pl.struct(outputs).alias(series.name)).to_series()
         distinct = run(pl.DataFrame({col: values, "__key": values}), stages, keep_temporaries=True)
         mapped = distinct.select("__key", pl.struct(outputs).alias("__value"))
         joined = series.rename("__key").to_frame().join(

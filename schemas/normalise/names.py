@@ -119,7 +119,9 @@ def _tidy(col: str | pl.Expr) -> pl.Expr:
 
 def is_blank(col: str | pl.Expr) -> pl.Expr:
     """True when nothing but spaces and separators is left (no name at all)."""
-    return _tidy(col).is_null()
+    # Raw text, no NFKC: the full-width and half-width separator forms are listed instead.
+    text = pl.col(col) if isinstance(col, str) else col
+    return text.str.replace_all(r"[\s.•・·‧∙⋅．･]+", "").str.len_bytes().fill_null(0) == 0
 
 
 def normalise(col: str, out: str | None = None) -> Stages:
