@@ -60,6 +60,55 @@ def synth(
     console.print(summary if isinstance(summary, str) else getattr(summary, "describe", lambda: summary)())
 
 
+def _open_warehouse(warehouse: Optional[Path]):
+    import duckdb
+
+    path = warehouse or HearthSettings.from_env().warehouse
+    if not path.exists():
+        console.print(f"[red]No warehouse at {path}[/red]: run `hearth run` (or `make demo`) first.")
+        raise typer.Exit(2)
+    return duckdb.connect(str(path), read_only=True)
+
+
+@app.command()
+def household(
+    household_id: Annotated[str, typer.Argument(help="A household_id (H…) or an analyst household_key.")],
+    warehouse: Annotated[Optional[Path], typer.Option(help="Published warehouse file.")] = None,
+) -> None:
+    """Print one household whole: members, facts from every department, rule hits, history."""
+    from warehouse.household import describe_household
+
+    with _open_warehouse(warehouse) as conn:
+        typer.echo(describe_household(conn, household_id))
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Option(help="Folder for one Parquet file per analyst view.")] = Path("data/export"),
+    warehouse: Annotated[Optional[Path], typer.Option(help="Published warehouse file.")] = None,
+) -> None:
+    """Write the analyst views (pseudonymised, masked) to Parquet."""
+    from warehouse.export import export_analyst_views
+
+    path = warehouse or HearthSettings.from_env().warehouse
+    _open_warehouse(path).close()
+    for written in export_analyst_views(path, out):
+        console.print(f"wrote {written}")
+
+
+@app.command()
+def dictionary(
+    out: Annotated[Path, typer.Option(help="Markdown file to write.")] = Path("docs/warehouse.md"),
+    warehouse: Annotated[Optional[Path], typer.Option(help="Published warehouse file.")] = None,
+) -> None:
+    """Regenerate the data dictionary from the table and column comments."""
+    from warehouse.dictionary import write_dictionary
+
+    path = warehouse or HearthSettings.from_env().warehouse
+    _open_warehouse(path).close()
+    console.print(f"wrote {write_dictionary(path, out)}")
+
+
 def main() -> None:
     app()
 
