@@ -64,7 +64,9 @@ def _find_header(text: str) -> tuple[str, list[str], int, int, int] | None:
     if len(text) > SAMPLE_CHARS and "\n" in sample:
         sample = sample[: sample.rindex("\n") + 1]
     for separator in SEPARATORS:
-        reader = csv.reader(io.StringIO(sample, newline=""), delimiter=separator)
+        # Lines end at "\n" only, as polars counts them for ``skip_lines``: a quoted "\r" inside a
+        # header cell must not shift the body by a row (that row would be silently lost).
+        reader = csv.reader(io.StringIO(sample, newline="\n"), delimiter=separator)
         rows: list[tuple[list[str], int, int]] = []
         last_line = 0
         try:
