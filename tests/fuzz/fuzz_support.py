@@ -64,7 +64,11 @@ def snapshot_outside(root: Path, *inside: Path) -> dict[str, tuple]:
             if os.path.isfile(path) and not os.path.islink(path):
                 with open(path, "rb") as handle:
                     digest = hashlib.sha256(handle.read()).hexdigest()
-            found[path] = (stat.st_mode, stat.st_size, stat.st_mtime_ns, digest)
+            # a folder's mtime moves when the state folder is created beside the landing one; its
+            # contents are compared entry by entry instead.
+            is_dir = os.path.isdir(path) and not os.path.islink(path)
+            found[path] = (stat.st_mode, None if is_dir else stat.st_size,
+                           None if is_dir else stat.st_mtime_ns, digest)
     return found
 
 
@@ -74,3 +78,13 @@ def bait(tmp_path: Path) -> Path:
     (tmp_path / "x" / "keep.txt").write_text("must survive")
     (tmp_path / "secret.csv").write_text("记录编号,姓名,身份证号\n1,王芳,52990119800101002X\n", encoding="utf-8")
     return tmp_path
+
+
+def csv_line(cells: list[str]) -> str:
+    import csv
+    import io
+
+    out = io.StringIO()
+    # "\r\n": fields holding either character get quoted (with "\n" a bare CR would end the line).
+    csv.writer(out, lineterminator="\r\n").writerow(cells)
+    return out.getvalue()
