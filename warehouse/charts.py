@@ -59,10 +59,11 @@ def hbar_chart(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[tup
         body += legend
         top += used
     biggest = max([sum(values) for _, values in rows] + [1])
-    gap = 8
+    gap = max(4, bar_height // 3)
     for i, (label, values) in enumerate(rows):
         y = top + i * (bar_height + gap)
-        body.append(f'<text x="{label_width - 8:.0f}" y="{y + bar_height * 0.7:.0f}" text-anchor="end">{escape(label)}</text>')
+        baseline = y + bar_height / 2 + FONT_SIZE * 0.35
+        body.append(f'<text x="{label_width - 8:.0f}" y="{baseline:.1f}" text-anchor="end">{escape(label)}</text>')
         x = label_width
         for (name, colour), value in zip(series, values):
             length = plot_width * value / biggest
@@ -70,7 +71,7 @@ def hbar_chart(rows: Sequence[tuple[str, Sequence[float]]], series: Sequence[tup
                 body.append(f'<rect x="{x:.1f}" y="{y:.0f}" width="{max(length, 1):.1f}" height="{bar_height}" '
                             f'fill="{colour}"><title>{escape(f"{label} · {name}: {_fmt(value)}")}</title></rect>')
             x += length
-        body.append(f'<text x="{x + 6:.1f}" y="{y + bar_height * 0.7:.0f}" fill="#333">{_fmt(sum(values))}</text>')
+        body.append(f'<text x="{x + 6:.1f}" y="{baseline:.1f}" fill="#333">{_fmt(sum(values))}</text>')
     height = top + len(rows) * (bar_height + gap) + 4
     width = label_width + plot_width + 80
     return _svg(width, height, title, body)

@@ -236,6 +236,7 @@ def _static_tables() -> list[Table]:
         Col("person_id", "VARCHAR", "Person the evidence is about (NULL for household-level tests)."),
         Col("department", "VARCHAR", "Department whose data fired the test (comma-separated for household aggregates).", True),
         Col("record_id", "VARCHAR", "Department record that fired the test (NULL for household aggregates and absences)."),
+        Col("record_key", "VARCHAR", "Pseudonymous key of that record."),
         Col("test", "VARCHAR", "Which test of the rule fired: record, absent or household, with its index.", True),
         Col("evidence", "JSON", "The values that made the test fire, and the thresholds applied.", True),
         Col("region", "VARCHAR", "County code used to choose thresholds (NULL: default)."),

@@ -161,18 +161,16 @@ def stage_links(conn: duckdb.DuckDBPyConnection, links: FrameLike) -> None:
         WHERE record_id IS NOT NULL
         QUALIFY row_number() OVER (PARTITION BY department, record_id, snapshot_date
                                    ORDER BY person_id, household_id, method) = 1""")
-    # the latest link of each record: used for snapshots the linkage output has no row for
+    # a link without a snapshot date holds for every snapshot of its record
     conn.execute("""
-        CREATE OR REPLACE TEMP TABLE _links_latest AS
-        SELECT * FROM _links
-        QUALIFY row_number() OVER (PARTITION BY department, record_id
-                                   ORDER BY snapshot_date DESC NULLS FIRST, person_id) = 1""")
+        CREATE OR REPLACE TEMP TABLE _links_undated AS
+        SELECT * FROM _links WHERE snapshot_date IS NULL""")
 
 
 def record_keys(conn: duckdb.DuckDBPyConnection, key: privacy.PseudonymKey) -> None:
     """``_record_key``: the pseudonymous key of every department record seen (computed once per record)."""
-    union = " UNION ".join([f"SELECT DISTINCT '{d}' AS department, record_id FROM _stg_{d}" for d in FACT_TABLES]
-                           + ["SELECT DISTINCT department, record_id FROM _links"])
+    union = " UNION ".join(f"SELECT DISTINCT '{d}' AS department, record_id FROM _stg_{d}" for d in FACT_TABLES)
+    union = f"SELECT DISTINCT department, record_id FROM _links UNION ALL (({union}) EXCEPT SELECT department, record_id FROM _links)"
     message = "'record:' || department || ':' || record_id"
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _record_key AS SELECT department, record_id, "
                  f"{privacy.key_sql(message, 'r')} AS record_key FROM ({union})", key.sql_params())
@@ -197,7 +195,7 @@ def load_department(conn: duckdb.DuckDBPyConnection, department: str) -> None:
             FROM _stg_{department} s
             LEFT JOIN _links l ON l.department = '{department}' AND l.record_id = s.record_id
                               AND l.snapshot_date = s.snapshot_date
-            LEFT JOIN _links_latest ll ON ll.department = '{department}' AND ll.record_id = s.record_id),
+            LEFT JOIN _links_undated ll ON ll.department = '{department}' AND ll.record_id = s.record_id),
         hashed AS (
             SELECT s.*, hash({content}, s.person_id, s.household_id) AS content_hash FROM linked s),
         county_snapshots AS (
@@ -230,6 +228,8 @@ def load_department(conn: duckdb.DuckDBPyConnection, department: str) -> None:
     for col in core.column_names():
         if col.startswith("has_") and col[4:] in layout.detail_fields:
             select.append(f"({quote(col[4:])} IS NOT NULL)")
+        elif col in layout.specs and layout.specs[col].kind is Kind.MONEY:
+            select.append(f"round({quote(col)}, 2)")  # yuan and fen: no binary-float tails in evidence
         elif col == "birth_date" and "id_number" in layout.specs:
             select.append("CASE WHEN id_number_status IN ('valid', 'legacy_converted') "
                           "THEN coalesce(id_number_birth_date, birth_date) ELSE birth_date END")

@@ -152,7 +152,7 @@ class Leak:
 
 #: Column types that cannot hold 11 digits or a name: not scanned.
 _UNSCANNED_TYPES = ("BOOLEAN", "DATE", "TIMESTAMP", "TINYINT", "SMALLINT", "INTEGER", "UTINYINT", "USMALLINT",
-                    "UINTEGER", "FLOAT", "INTERVAL")
+                    "UINTEGER", "INTERVAL")
 _DIGIT_RUN = r"[0-9]{11}"
 
 
@@ -175,11 +175,14 @@ def scan_analyst_views(conn, schema: str = "analyst", max_examples: int = 1) -> 
     for (view,) in views:
         cols = conn.sql("SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = $s AND table_name = $t "
                         "ORDER BY column_index", params={"s": schema, "t": view}).fetchall()
+        types = dict(cols)
         cols = [c for c, t in cols if t not in _UNSCANNED_TYPES]
         if not cols:
             continue
         qualified = f'{schema}."{view}"'
-        values = {c: f'CAST("{c}" AS VARCHAR)' for c in cols}
+        # a double prints with up to 17 significant digits: compare it at cents, as money is kept
+        values = {c: (f'CAST(CAST("{c}" AS DECIMAL(38, 2)) AS VARCHAR)' if types[c] in ("DOUBLE", "FLOAT")
+                      else f'CAST("{c}" AS VARCHAR)') for c in cols}
         flags = ", ".join(
             f"bool_or(regexp_matches({v}, $digits)) AS \"d:{c}\", "
             f"bool_or({v} IN (SELECT name FROM _known_names)) AS \"n:{c}\"" for c, v in values.items())

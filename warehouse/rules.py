@@ -348,7 +348,7 @@ def asof_view(department: str) -> str:
 
 def _hit_columns(target: str) -> str:
     first = "rule" if target == "monitor.rule_hit" else "context"
-    return (f"INSERT INTO {target} ({first}, snapshot_date, household_id, person_id, department, record_id, test, "
+    return (f"INSERT INTO {target} ({first}, snapshot_date, household_id, person_id, department, record_id, record_key, test, "
             "evidence, region, ruleset_version) ")
 
 
@@ -359,7 +359,7 @@ def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
     evidence_cols = list(dict.fromkeys(test.get("evidence") or []))
     values = ", ".join(f"{quote(c)} := f.{quote(c)}" for c in evidence_cols)
     sql.params.update(department=department, test=f"{index}:record", version=version)
-    text = (_hit_columns(target) + f"SELECT $rule, f.snapshot_date, f.household_id, f.person_id, $department, f.record_id, "
+    text = (_hit_columns(target) + f"SELECT $rule, f.snapshot_date, f.household_id, f.person_id, $department, f.record_id, f.record_key, "
             f"$test, to_json(struct_pack(\"values\" := {('struct_pack(' + values + ')') if values else 'NULL'}, "
             f"thresholds := {{thresholds}})), nullif(f.county, ''), $version "
             f"FROM _asof_{department} f {{joins}} WHERE f.household_id IS NOT NULL AND coalesce({cond}, false)")
@@ -383,7 +383,7 @@ def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
         "  JOIN covered c ON c.snapshot_date = k.snapshot_date AND c.county = k.county "
         "  ANTI JOIN present p ON p.snapshot_date = k.snapshot_date AND p.person_id = k.person_id "
         "  GROUP BY k.snapshot_date, k.person_id, k.household_id) "
-        "SELECT $rule, snapshot_date, household_id, person_id, $department, NULL, $test, "
+        "SELECT $rule, snapshot_date, household_id, person_id, $department, NULL, NULL, $test, "
         "to_json(struct_pack(\"values\" := struct_pack(known_in := known_in, absent_from := $department), "
         "thresholds := NULL)), county, $version FROM missing")
     return text, params
@@ -398,7 +398,7 @@ def household_test_sql(rule: Rule, index: int, test: dict, version: str, target:
             measures[name] = BUILTIN_MEASURES[m["builtin"]]
             continue
         departments.add(m["department"])
-        ctes.append(f"m{i} AS (SELECT snapshot_date, household_id, {m['agg']}({quote(m['column'])}) AS v "
+        ctes.append(f"m{i} AS (SELECT snapshot_date, household_id, round({m['agg']}({quote(m['column'])}), 2) AS v "
                     f"FROM _asof_{m['department']} WHERE household_id IS NOT NULL GROUP BY ALL)")
         universe.append(f"SELECT snapshot_date, household_id FROM m{i}")
         measures[name] = f"m{i}.v"
@@ -408,7 +408,7 @@ def household_test_sql(rule: Rule, index: int, test: dict, version: str, target:
     values = ", ".join(f"{quote(n)} := {e}" for n, e in measures.items())
     sql.params.update(department=",".join(sorted(departments)), test=f"{index}:household", version=version)
     text = (_hit_columns(target) + "WITH " + ", ".join(ctes) + ", u AS (" + " UNION ".join(universe) + ") "
-            f"SELECT $rule, u.snapshot_date, u.household_id, NULL, $department, NULL, $test, "
+            f"SELECT $rule, u.snapshot_date, u.household_id, NULL, $department, NULL, NULL, $test, "
             f"to_json(struct_pack(\"values\" := struct_pack({values}), thresholds := {sql.thresholds_struct()})), "
             f"h.county, $version FROM u LEFT JOIN core.household h ON h.household_id = u.household_id "
             + " ".join(joins) + " " + " ".join(sql.joins) + f" WHERE coalesce({cond}, false)")

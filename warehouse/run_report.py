@@ -315,12 +315,13 @@ def _files(ctx: _Context) -> str:
     if registry.height == 0:
         return _note("状态目录中还没有登记任何文件。", "No files registered in the state directory yet.")
     counts = ["rows_read", "rows_accepted", "rows_quarantined", "blank_rows"]
+    department_order = pl.col("department").replace_strict(list(DEPARTMENTS), range(len(DEPARTMENTS)), default=99,
+                                                          return_dtype=pl.Int64)
     per_department = (
         registry.group_by("department")
         .agg(files=pl.len(), unreadable=(pl.col("status") == "unreadable").sum(),
              **{c: pl.col(c).fill_null(0).sum() for c in counts})
-        .sort(pl.col("department").replace_strict(list(DEPARTMENTS), range(len(DEPARTMENTS)), default=99,
-                                                  return_dtype=pl.Int64), "department")
+        .sort(department_order, "department")
     )
     series = [("入库 accepted", PALETTE[2]), ("隔离 quarantined", PALETTE[3]), ("空行 blank", PALETTE[7])]
     chart = hbar_chart([(_dept(r["department"]), [r["rows_accepted"], r["rows_quarantined"], r["blank_rows"]])
@@ -334,8 +335,8 @@ def _files(ctx: _Context) -> str:
 
     roles = _file_roles(registry)
     rows = []
-    for r in registry.sort(["department", "extract_date", "file_name"], descending=[False, True, False],
-                           nulls_last=True).iter_rows(named=True):
+    for r in registry.sort([department_order, "department", "extract_date", "file_name"],
+                           descending=[False, False, True, False], nulls_last=True).iter_rows(named=True):
         status_zh, status_en = FILE_STATUS_ZH.get(r["status"], (r["status"], r["status"]))
         role = roles.get(r["file_id"])
         status = _bi(status_zh, status_en)
@@ -510,7 +511,8 @@ def _townships(ctx: _Context) -> str:
         return f"{county} {township}" if township else "未知乡镇 unknown township"
 
     chart = hbar_chart([(name(p), [by_place[p].get(None, 0)]) for p in places], [("户数 households", PALETTE[3])],
-                       title="各乡镇命中风险规则的户数 Households with a rule hit per township")
+                       title="各乡镇命中风险规则的户数 Households with a rule hit per township",
+                       bar_height=22 if len(places) <= 12 else 14)  # a county has dozens of townships
     highest = max([n for p in places for r, n in by_place[p].items() if r is not None] + [1])
 
     def cell(n: int | None) -> str:
