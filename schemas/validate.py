@@ -126,7 +126,9 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
     ).cast(QUARANTINE_SCHEMA)
     reject_reasons = dict(checked.filter(failed).group_by("__reason_key").len().iter_rows())
 
-    accepted = _normalise(checked.filter(~failed).lazy(), department, specs, meta, file_columns).collect()
+    # In-memory: the Python steps (distinct values, pinyin, gazetteer) then see whole columns, not morsels.
+    accepted = _normalise(checked.filter(~failed).lazy(), department, specs, meta, file_columns).collect(
+        engine="in-memory")
     return Validated(accepted, quarantine, blank_rows, reject_reasons)
 
 
