@@ -1,7 +1,7 @@
 from datetime import date
 
 import polars as pl
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from schemas.normalise import dates, run
@@ -24,6 +24,7 @@ def parse(values: list[str | None]) -> pl.DataFrame:
     return run(pl.DataFrame({"d": values}, schema={"d": pl.String}), dates.normalise("d"), keep_temporaries=True)
 
 
+@settings(deadline=None)
 @given(st.lists(st.dates(min_value=date(1928, 1, 1), max_value=date(2099, 12, 31)), min_size=1, max_size=30),
        st.sampled_from(sorted(FORMATS)))
 def test_valid_dates_parse_back_in_every_format(days, fmt):
@@ -40,6 +41,7 @@ def is_real(year: int, month: int, day: int) -> bool:
     return True
 
 
+@settings(deadline=None)
 @given(st.integers(1900, 2099), st.integers(1, 13), st.integers(29, 31))
 def test_impossible_dates_are_rejected(year, month, day):
     assume(not is_real(year, month, day))

@@ -28,6 +28,7 @@ def test_check_char_known_example():
     assert check_char("44052418800101001") == "4"
 
 
+@settings(deadline=None)
 @given(st.lists(valid_ids(), min_size=1, max_size=40))
 def test_generated_valid_ids_validate(ids):
     out = normalise(ids)
@@ -35,6 +36,7 @@ def test_generated_valid_ids_validate(ids):
     assert out["id"].to_list() == ids
 
 
+@settings(deadline=None)
 @given(valid_ids(), st.integers(0, 17), st.integers(1, 9))
 def test_any_single_digit_change_fails(valid, position, shift):
     digit = valid[position]
@@ -45,6 +47,7 @@ def test_any_single_digit_change_fails(valid, position, shift):
     assert normalise([changed])["id_status"].item() != "valid"
 
 
+@settings(deadline=None)
 @given(st.lists(valid_ids(births=st.dates(min_value=date(1900, 1, 1), max_value=date(1999, 12, 31))),
                 min_size=1, max_size=40))
 def test_legacy_15_digit_ids_convert_back_to_the_18_digit_id(ids):
@@ -54,6 +57,7 @@ def test_legacy_15_digit_ids_convert_back_to_the_18_digit_id(ids):
     assert out["id_status"].to_list() == ["legacy_converted"] * len(ids)
 
 
+@settings(deadline=None)
 @given(valid_ids())
 def test_derived_fields(valid):
     out = normalise([valid]).row(0, named=True)
@@ -83,7 +87,7 @@ def test_flag_only_for_problems():
     assert out["id__flag"].to_list() == ["id:bad_check_digit", None, None]
 
 
-@settings(max_examples=20)
+@settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10_000))
 def test_impossible_birth_dates_are_malformed(offset):
     day = date(2001, 1, 1) + timedelta(days=offset)
