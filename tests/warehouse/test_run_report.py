@@ -14,6 +14,8 @@ import polars as pl
 import pytest
 
 from sources.registry import StateDir, register
+from warehouse.build import RunInfo, build_warehouse
+from warehouse.privacy import PseudonymKey
 from warehouse.run_report import GAZETTEER, SECTIONS, write_run_report
 from wh_factory import World
 
@@ -22,6 +24,7 @@ SECRET_ID, SECRET_PHONE, SECRET_NAME = "52990119800101123X", "13812345678", "王
 ID_SHAPE = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
 PHONE_SHAPE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
 CHROMIUM = Path("/usr/bin/chromium")
+TEST_KEY = PseudonymKey(b"run-report-test-key-0123")
 
 
 def villages_in_distinct_townships(n: int) -> list[tuple[str, str]]:
@@ -99,18 +102,19 @@ def state_dir(root: Path, w: World) -> StateDir:
     return state
 
 
-@pytest.fixture
-def report(build, tmp_path: Path):
-    """(html, path) of a report over a two-snapshot warehouse compared with a one-snapshot one."""
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    """(html, path) of a report over a two-snapshot warehouse compared with a one-snapshot one (built once)."""
+    root = tmp_path_factory.mktemp("report")
     now = world((JAN, FEB))
-    state = state_dir(tmp_path / "state", now)
+    state = state_dir(root / "state", now)
     registry = pl.read_parquet(state.registry_path)
-    _, prev_conn = build(world((JAN,)).inputs(registry=registry), name="previous")
-    result, conn = build(now.inputs(id_lineage=lineage(), quarantine=quarantine(), registry=registry), name="current")
-    prev_conn.close()
-    conn.close()
-    out = write_run_report(result.path, state.root, tmp_path / "reports" / "run-2.html", run_id="run-2",
-                           previous_warehouse=tmp_path / "previous.duckdb",
+    previous = build_warehouse(world((JAN,)).inputs(registry=registry), root / "previous.duckdb", RunInfo("run-1"),
+                               key=TEST_KEY)
+    current = build_warehouse(now.inputs(id_lineage=lineage(), quarantine=quarantine(), registry=registry),
+                              root / "current.duckdb", RunInfo("run-2"), key=TEST_KEY)
+    out = write_run_report(current.path, state.root, root / "reports" / "run-2.html", run_id="run-2",
+                           previous_warehouse=previous.path,
                            run_info={"started_at": datetime(2024, 3, 1, 1, 30, tzinfo=timezone.utc),
                                      "triggered_by": "schedule", "success": True,
                                      "checks": [{"name": "accounting balanced", "passed": True, "detail": ""}]})
