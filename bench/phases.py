@@ -1,0 +1,255 @@
+"""The measured phases, each run in its own process: ``python -m bench.phases PHASE PARAMS.json RESULT.json``.
+
+A phase measures its operation in-process (wall and CPU seconds, RSS sampled
+through it) and writes a JSON result; the parent adds the process's own
+rusage (peak RSS, CPU) from ``os.wait4``. Imports happen before the clock
+starts, so an operation's seconds are the work, not Python's start-up.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+import time
+from pathlib import Path
+
+DEPARTMENTS = ("education", "health", "housing", "water", "civil_affairs")
+#: Order in which ``link_households`` runs its stages; its ``timings`` are durations, not instants.
+LINKAGE_STAGES = ("normalise", "block", "compare", "score", "cluster", "households", "outputs")
+
+
+def landed_files(landing: Path) -> list[tuple[str, Path]]:
+    """``(department, path)`` of every data file: names starting with ``_`` or ``.`` are never data."""
+    found = []
+    for department in DEPARTMENTS:
+        folder = landing / department
+        if folder.is_dir():
+            found += [(department, p) for p in sorted(folder.iterdir())
+                      if p.is_file() and not p.name.startswith(("_", "."))]
+    return found
+
+
+def file_format(path: Path) -> str:
+    return path.suffix.lower().lstrip(".") or "none"
+
+
+def by_format(rows: list[dict], *fields: str) -> dict[str, dict]:
+    """Sum ``fields`` (and count files) per file format, plus ``all`` over every format."""
+    totals: dict[str, dict] = {}
+    for row in rows:
+        for key in (row["format"], "all"):
+            entry = totals.setdefault(key, {"files": 0} | {f: 0 for f in fields})
+            entry["files"] += 1
+            for f in fields:
+                entry[f] += row.get(f) or 0
+    return {k: {f: round(v, 3) if isinstance(v, float) else v for f, v in entry.items()}
+            for k, entry in sorted(totals.items())}
+
+
+def phase_synth(params: dict) -> dict:
+    import synth
+
+    from bench.sampling import Sampler
+
+    with Sampler() as sampler:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        summary = synth.generate(Path(params["out"]), households=params["households"], seed=params["seed"])
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+            "peak_rss_mb": sampler.window(t0, t0 + seconds)["peak_rss_mb"],
+            "households": summary.households, "persons": summary.persons, "files": len(summary.files),
+            "rows": summary.rows, "rows_total": sum(summary.rows.values()),
+            "defects": sum(summary.defects.values()), "generator_seconds": summary.seconds}
+
+
+def plain_read(path: Path):
+    """What reading the file costs with no Hearth logic: the baseline ingestion is compared to."""
+    import polars as pl
+
+    kind = file_format(path)
+    if kind == "csv":
+        # utf8-lossy: GB18030 files would otherwise stop a strict UTF-8 read; decoding is not the point here
+        return pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+    if kind == "parquet":
+        return pl.read_parquet(path)
+    if kind in ("xlsx", "xls"):
+        return pl.read_excel(path)
+    raise ValueError(f"no plain reader for .{kind}")
+
+
+def phase_plain_read(params: dict) -> dict:
+    rows = []
+    for department, path in landed_files(Path(params["landing"])):
+        row = {"department": department, "file": path.name, "format": file_format(path), "bytes": path.stat().st_size}
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        try:
+            frame = plain_read(path)
+            row["rows"] = frame.height
+        except Exception as error:  # a file polars cannot read plainly is reported, not fatal
+            row["error"] = f"{type(error).__name__}: {error}"[:300]
+        row["seconds"], row["cpu_seconds"] = time.perf_counter() - t0, time.process_time() - cpu0
+        rows.append(row)
+    return {"by_format": by_format(rows, "rows", "bytes", "seconds", "cpu_seconds"),
+            "errors": [r for r in rows if "error" in r], "files": rows}
+
+
+def phase_ingest(params: dict) -> dict:
+    from bench.sampling import Sampler, record_calls
+    from pipelines.ingest import sweep
+    from sources.registry import StateDir
+
+    landing, state = Path(params["landing"]), StateDir(Path(params["state"]))
+    with Sampler() as sampler, record_calls(sweep, "ingest_file") as calls:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        sweeps = [sweep.sweep_department(landing, d, state, quiet_seconds=0.0) for d in DEPARTMENTS]
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - cpu0
+    rows = []
+    for call in calls:
+        path, result = Path(call.args[0]), call.result
+        rows.append({"department": result.department, "file": path.name, "format": file_format(path),
+                     "bytes": path.stat().st_size, "status": result.status, "rows": result.rows_read,
+                     "rows_accepted": result.rows_accepted, "rows_quarantined": result.rows_quarantined,
+                     "blank_rows": result.blank_rows, "seconds": call.seconds, "cpu_seconds": call.cpu_seconds})
+    totals = by_format(rows, "rows", "rows_accepted", "rows_quarantined", "blank_rows", "bytes",
+                       "seconds", "cpu_seconds")
+    rows_read = totals.get("all", {}).get("rows", 0)
+    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+            "peak_rss_mb": sampler.window(t0, t0 + seconds)["peak_rss_mb"],
+            "rows_read": rows_read, "rows_per_second": round(rows_read / seconds) if seconds else None,
+            "by_format": totals,
+            "waiting_files": sum(len(s.waiting) for s in sweeps), "refused_files": sum(len(s.refused) for s in sweeps),
+            "statuses": {s: sum(1 for r in rows if r["status"] == s) for s in sorted({r["status"] for r in rows})},
+            "files": rows}
+
+
+def household_bench_run():
+    """``entity_resolution.household.bench.run`` when it exists and can reuse an ingested state, else None."""
+    try:
+        from entity_resolution.household import bench as household_bench
+    except ImportError:
+        return None, None
+    run = getattr(household_bench, "run", None)
+    if run is None or not {"landing", "state_dir", "skip_ingest"} <= set(inspect.signature(run).parameters):
+        return None, None
+    return household_bench, run
+
+
+def stage_figures(call, sampler) -> dict[str, dict]:
+    """Seconds per linkage stage with the CPU and peak RSS of its time window.
+
+    Stages are contiguous in ``LINKAGE_STAGES`` order, so each window starts
+    where the previous one ended; the few untimed statements between stages
+    make later windows drift by milliseconds, which 50 ms sampling cannot see.
+    """
+    timings = dict(call.result.timings)
+    figures, start = {}, call.started
+    for name in LINKAGE_STAGES:
+        seconds = timings.get(name)
+        if seconds is None:
+            continue
+        end = min(start + seconds, call.ended)
+        figures[name] = {"seconds": round(seconds, 3)} | sampler.window(start, end)
+        start = end
+    return figures
+
+
+def phase_linkage(params: dict) -> dict:
+    from entity_resolution.household import pipeline
+    from entity_resolution.household.inputs import load_frames
+
+    from bench.sampling import Sampler, record_calls
+
+    landing, state = Path(params["landing"]), Path(params["state"])
+    has_truth = (landing / "_truth" / "records.parquet").exists()
+    household_bench, run = household_bench_run() if has_truth else (None, None)
+    report: dict = {}
+    with Sampler() as sampler:
+        if run is not None:
+            # runs linkage on all snapshots but the last, then on all with the first run's IDs as baseline
+            # (next month's run): the second call is the one measured; quality and ID stability come with it
+            with record_calls(household_bench, "link_households") as calls:
+                report = run(landing=landing, state_dir=state, skip_ingest=True)
+            source = "entity_resolution.household.bench.run"
+        else:
+            frames = load_frames(state)
+            with record_calls(pipeline, "link_households") as calls:
+                pipeline.link_households(frames)
+            source = "entity_resolution.household.pipeline.link_households"
+    measured = calls[-1]
+    result = measured.result
+    figures = {
+        "source": source, "seconds": round(measured.seconds, 3), "cpu_seconds": round(measured.cpu_seconds, 3),
+        "peak_rss_mb": sampler.window(measured.started, measured.ended)["peak_rss_mb"],
+        "stages": stage_figures(measured, sampler), "timings": dict(result.timings),
+        "records": result.record_link.height, "mentions": result.mentions.height,
+        "persons": result.person.height, "households": result.household.height,
+        "review_queue": result.review_queue.height, "calls": len(calls),
+    }
+    if len(calls) > 1:
+        figures["first_run"] = {"seconds": round(calls[0].seconds, 3), "cpu_seconds": round(calls[0].cpu_seconds, 3),
+                                "records": calls[0].result.record_link.height}
+    if has_truth:
+        if "quality" in report:
+            figures["quality"] = report["quality"]
+            figures["id_stability"] = report.get("id_stability")
+        else:
+            figures["quality"] = linkage_quality(landing, result)
+    return figures
+
+
+def linkage_quality(landing: Path, result) -> dict | None:
+    try:
+        from entity_resolution.household.quality import linkage_quality as measure, load_truth
+    except ImportError:
+        return None
+    return measure(result.mentions, load_truth(landing))
+
+
+def phase_warehouse(params: dict) -> dict:
+    import datetime as dt
+
+    from pipelines.resources import HearthResource
+    from pipelines.settings import HearthSettings
+    from pipelines.warehouse.assets import warehouse_inputs
+    from warehouse import privacy
+    from warehouse.build import RunInfo, build_warehouse
+    from warehouse.publish import publish, staging_path
+
+    from bench.sampling import Sampler
+
+    target = Path(params["warehouse"])
+    settings = HearthSettings(state_dir=Path(params["state"]), warehouse_path=target, demo=True)
+    key = privacy.load_key(demo=True, environ={})  # synthetic data: the fixed demo key, as `make demo` uses
+    with Sampler() as sampler:
+        cpu0, t0 = time.process_time(), time.perf_counter()
+        built = build_warehouse(warehouse_inputs(HearthResource.from_settings(settings)), staging_path(target),
+                                RunInfo(run_id="bench", started_at=dt.datetime.now(), triggered_by="bench"),
+                                key=key, demo=True)
+        t1, cpu1 = time.perf_counter(), time.process_time()
+        if built.ok:
+            publish(built.path, target)
+        t2, cpu2 = time.perf_counter(), time.process_time()
+    failed = [f"{c.name} ({c.detail})" for c in built.failed()]
+    return {"ok": built.ok, **({"error": "build checks failed: " + "; ".join(failed)} if failed else {}),
+            "seconds": round(t2 - t0, 3), "cpu_seconds": round(cpu2 - cpu0, 3),
+            "build_seconds": round(t1 - t0, 3), "build_cpu_seconds": round(cpu1 - cpu0, 3),
+            "publish_seconds": round(t2 - t1, 3), "publish_cpu_seconds": round(cpu2 - cpu1, 3),
+            "published": built.ok,
+            "peak_rss_mb": sampler.window(t0, t2)["peak_rss_mb"], "build_timings": built.timings,
+            "record_link_rows": built.counts.get("core.record_link"), "tables": len(built.counts),
+            "bytes": target.stat().st_size if target.exists() else None}
+
+
+PHASES = {"synth": phase_synth, "plain_read": phase_plain_read, "ingest": phase_ingest,
+          "linkage": phase_linkage, "warehouse": phase_warehouse}
+
+
+def main(argv: list[str] | None = None) -> None:
+    phase, params_path, result_path = argv or sys.argv[1:]
+    result = PHASES[phase](json.loads(Path(params_path).read_text()))
+    Path(result_path).write_text(json.dumps(result, ensure_ascii=False, default=str, indent=1))
+
+
+if __name__ == "__main__":
+    main()
