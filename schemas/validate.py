@@ -233,7 +233,7 @@ def _normalise(
     by_kind = {s.name: s.kind for s in specs}
     address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
     village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
-    # Every stage reads the raw text, so keep it first under its own name.
+    # Normalisers replace f with its normalised value: keep the text as read under f_raw first.
     raw = [{f"{s.name}_raw": pl.col(s.name) for s in specs}]
     stages = merge(*(_field_stages_fast(s, address, meta.county_from_name) for s in specs))
     for stage in raw + stages:
