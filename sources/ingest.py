@@ -152,10 +152,12 @@ def _canonical_frame(table: RawTable, department: str) -> pl.DataFrame:
     if match.missing_required:
         raise reports.missing_columns(department, match.missing_required)
     first = table.first_data_row
+    # Columns by position: polars reads a header such as "^.*$" given to pl.col as a regex.
+    position = {header: index for index, header in enumerate(headers)}
     return table.frame.select(
-        *(pl.col(found).alias(canonical) for found, canonical in match.mapping.items()),
+        *(pl.nth(position[found]).alias(canonical) for found, canonical in match.mapping.items()),
         pl.int_range(first, first + pl.len(), dtype=pl.Int32).alias(ROW_NUMBER),
-        pl.struct(headers).struct.json_encode().alias(RAW_ROW),
+        pl.struct(pl.all()).struct.json_encode().alias(RAW_ROW),
     )
 
 

@@ -107,11 +107,13 @@ def _read_body(body: bytes, text: str, separator: str, skip_lines: int, width: i
 
 def drop_empty_unnamed_columns(frame: pl.DataFrame, blank_header: list[bool]) -> pl.DataFrame:
     """Trailing separators make nameless, empty columns; nameless columns with values stay."""
-    extra = [name for i, name in enumerate(frame.columns) if i >= len(blank_header) or blank_header[i]]
+    # By position: polars reads a name like "^.*$" as a regex.
+    extra = [i for i in range(frame.width) if i >= len(blank_header) or blank_header[i]]
     if not extra:
         return frame
-    counts = frame.select(pl.col(extra).count()).row(0)
-    return frame.drop([name for name, n in zip(extra, counts) if n == 0])
+    counts = frame.select(pl.nth(extra).count()).row(0)
+    empty = {i for i, n in zip(extra, counts) if n == 0}
+    return frame.select(pl.nth([i for i in range(frame.width) if i not in empty])) if empty else frame
 
 
 def no_header_row() -> UnreadableFile:

@@ -73,14 +73,14 @@ def _as_excel_shows(frame: pl.DataFrame, xlsx_data: bytes | None) -> pl.DataFram
     frame = frame.with_columns(pl.all().str.strip_suffix(" 00:00:00"))
     if xlsx_data is None:
         return frame
-    suspects = [name for name, n in zip(frame.columns, frame.select(
-        pl.all().str.contains(_LONG_DIGITS).sum()).row(0)) if n]
+    # positions, not names: a header such as "^.*$" would be a regex to pl.col
+    suspects = [i for i, n in enumerate(frame.select(pl.all().str.contains(_LONG_DIGITS).sum()).row(0)) if n]
     if not suspects:
         return frame
     shown = _large_numeric_cells(xlsx_data)
     if not shown:
         return frame
-    return frame.with_columns(pl.col(suspects).replace(shown))
+    return frame.with_columns(pl.nth(suspects).replace(shown))
 
 
 def _large_numeric_cells(data: bytes) -> dict[str, str]:

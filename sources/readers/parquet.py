@@ -25,8 +25,9 @@ def read_parquet_bytes(data: bytes) -> RawTable:
 
 def _as_text(schema: pl.Schema) -> list[pl.Expr]:
     exprs = []
-    for name, dtype in schema.items():
-        column = pl.col(name)
+    for position, (name, dtype) in enumerate(schema.items()):
+        # by position: a column named like "^.*$" would be a regex to pl.col
+        column = pl.nth(position)
         if dtype == pl.String:
             exprs.append(column)
         elif dtype.is_float():
