@@ -176,3 +176,37 @@ def test_no_columns_at_all_is_reported(data):
 
 def test_xlsx_with_a_header_only_and_no_columns():
     assert isinstance(read_or_report(xlsx_bytes(headers=[], rows=[], title=False), "empty.xlsx"), UnreadableFile)
+
+
+hostile_headers = st.lists(st.one_of(
+    st.sampled_from(["^.*$", "^$", "^)$", "^*$", '"; DROP TABLE core.person; --', "column_3", "姓名", "记录编号", ""]),
+    # at most two: a header row needs at least half of its names known
+    st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=10)), max_size=2)
+
+
+def write_any(fmt: str, headers: list[str], rows: list[list[str]]) -> bytes:
+    if fmt == "xlsx":
+        return xlsx_bytes(headers, rows, title=False)
+    if fmt == "parquet":
+        buffer = io.BytesIO()
+        pl.DataFrame([list(c) for c in zip(*rows)], schema=headers, orient="col").write_parquet(buffer)
+        return buffer.getvalue()
+    from fuzz_support import csv_line
+
+    return "".join(csv_line(r) for r in [headers, *rows]).encode("utf-8")
+
+
+@fuzz_settings(0.5)
+@given(extra=hostile_headers, fmt=st.sampled_from(["csv", "xlsx", "parquet"]))
+def test_hostile_headers_are_kept_as_found_in_every_format(extra, fmt):
+    headers = ["记录编号", "姓名", *extra]
+    # a parquet file holds neither two columns of one name nor a nameless one (polars names it)
+    assume(fmt != "parquet" or (len(set(headers)) == len(headers) and all(h.strip() for h in headers)))
+    rows = [["0001", "王芳", *[f"v{i}" for i in range(len(extra))]]]
+    table = read_or_report(write_any(fmt, headers, rows), f"h.{fmt}")
+    assert isinstance(table, RawTable), table
+    from sources.readers.header_row import column_names
+
+    # every non-empty value survives, under its header as found
+    assert table.frame.columns == (headers if fmt == "parquet" else column_names(headers))
+    assert table.frame.rows() == [tuple(rows[0])]
