@@ -32,6 +32,11 @@ bench: env
 bench-quick: env
 	$(VENV)/bin/python -m bench --sizes 25000
 
+## make fuzz: the fuzz suite (tests/fuzz, bounded inside make test) with FUZZ_EXAMPLES per test; see docs/fuzzing.md
+FUZZ_EXAMPLES ?= 5000
+fuzz: env
+	HEARTH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/fuzz -n 2 --hypothesis-show-statistics
+
 ## make dev: the Dagster UI with sensors and schedule running
 DAGSTER_HOME ?= $(CURDIR)/$(DATA)/dagster_home
 dev: env
