@@ -45,7 +45,7 @@ def warehouse_lines(warehouse: Path) -> list[str]:
             for name, label in (("core.person", "persons"), ("core.household", "households"),
                                 ("core.record_link", "linked records"), ("monitor.lead", "lead rows")):
                 if name in tables:
-                    lines.append(f"{label}: {conn.sql(f'select count(*) from {name}').fetchone()[0]:,}")
+                    lines.append(f"{label}: {conn.sql(f'select count(*) from {name}').fetchall()[0][0]:,}")
             return lines
     except duckdb.Error as error:
         return [f"(could not open the warehouse to summarise it: {error})"]

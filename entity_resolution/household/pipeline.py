@@ -7,8 +7,6 @@ person IDs) -> households (per snapshot, stable household IDs) -> outputs.
 
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from entity_resolution.household.settings import load_settings
 from entity_resolution.household.stable_ids import LINEAGE_SCHEMA, assign_stable_ids
 from entity_resolution.linker import Linker
 from entity_resolution.settings import LinkageSettings
+from entity_resolution.timing import StageClock
 
 ASSIGNMENTS_FILE = Path("linkage") / "assignments.parquet"
 DECISIONS_FILE = Path("linkage") / "review_decisions.csv"
@@ -87,7 +86,14 @@ class HouseholdLinkResult:
     blocking_report: pl.DataFrame
     parameters: pl.DataFrame
     state: LinkageState
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds (all threads) per stage
+    engine_timings: dict[str, dict[str, float]] = field(default_factory=dict)  # the engine's own stages: wall, cpu
+
+
+#: The engine's stages as the household pipeline reports them (training counts as scoring).
+ENGINE_STAGES = {"prepare": "block", "block": "block", "compare": "compare", "train": "score", "score": "score",
+                 "cluster": "cluster", "output": "cluster"}
 
 
 def link_households(
@@ -98,13 +104,8 @@ def link_households(
 ) -> HouseholdLinkResult:
     """Link every record (current and history) to a person and a household with stable IDs."""
     settings = settings or load_settings()
-    timings: dict[str, float] = {}
-
-    @contextmanager
-    def stage(name: str):
-        started = time.perf_counter()
-        yield
-        timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - started, 3)
+    clock = StageClock()
+    stage = clock.stage
 
     with stage("normalise"):
         mentions = build_mentions(frames_by_department)
@@ -113,11 +114,8 @@ def link_households(
         last_date = mentions.get_column("snapshot_date").max()
 
     linked = Linker(settings).link(profiles, keep_pairs="review")
-    engine = linked.timings
-    timings["block"] = engine.get("prepare", 0.0) + engine.get("block", 0.0)
-    timings["compare"] = engine.get("compare", 0.0)
-    timings["score"] = engine.get("train", 0.0) + engine.get("score", 0.0)
-    timings["cluster"] = engine.get("cluster", 0.0) + engine.get("output", 0.0)
+    for engine_stage, reported in ENGINE_STAGES.items():
+        clock.add(reported, linked.timings.get(engine_stage, 0.0), linked.cpu_timings.get(engine_stage, 0.0))
 
     with stage("cluster"):
         links = linked.pairs.filter(pl.col("decision") == "link")
@@ -172,7 +170,6 @@ def link_households(
             membership.select(pl.lit("household").alias("entity"), member="person_id", snapshot_date="snapshot_date",
                               id="household_id", created="created", is_head="is_head"),
         ]).cast(ASSIGNMENTS_SCHEMA))
-    timings["total"] = round(sum(v for k, v in timings.items() if k != "total"), 3)
     return HouseholdLinkResult(
         record_link=record_link,
         person=person,
@@ -186,7 +183,9 @@ def link_households(
         blocking_report=linked.blocking_report,
         parameters=linked.parameters,
         state=state,
-        timings=timings,
+        timings=clock.with_total(clock.wall),
+        cpu_timings=clock.with_total(clock.cpu),
+        engine_timings={"wall": linked.timings, "cpu": linked.cpu_timings},
     )
 
 
@@ -231,9 +230,12 @@ def _record_link(mentions: pl.DataFrame, links: pl.DataFrame, clusters: pl.DataF
 
 
 def _households(membership: pl.DataFrame, person: pl.DataFrame, date) -> tuple[pl.DataFrame, pl.DataFrame]:
-    current = membership.filter(pl.col("snapshot_date") == date)
+    """Every household ever seen (rule hits and facts of past snapshots refer to
+    ended households too), described as at its last snapshot; members are current."""
+    last_seen = membership.group_by("household_id").agg(last_seen=pl.col("snapshot_date").max())
+    latest = membership.join(last_seen, on="household_id").filter(pl.col("snapshot_date") == pl.col("last_seen"))
     village = person.select("person_id", "village_code")
-    members = current.join(village, on="person_id", how="left")
+    members = latest.join(village, on="person_id", how="left")
     common_village = (
         members.filter(pl.col("village_code").is_not_null())
         .group_by("household_id", "village_code").agg(n=pl.len())
@@ -245,13 +247,14 @@ def _households(membership: pl.DataFrame, person: pl.DataFrame, date) -> tuple[p
             head_person_id=pl.col("person_id").filter("is_head").first(),
             head_village=pl.col("village_code").filter("is_head").first(),
             n_members=pl.len().cast(pl.UInt32),
+            snapshot_date=pl.col("last_seen").first(),
         )
         .join(common_village, on="household_id", how="left")
         .select("household_id", "head_person_id", village_code=pl.coalesce("head_village", "common_village"),
-                n_members="n_members", snapshot_date=pl.lit(date, dtype=pl.Date))
+                n_members="n_members", snapshot_date="snapshot_date",
+                is_current=pl.col("snapshot_date") == pl.lit(date, dtype=pl.Date))
         .sort("household_id")
     )
-    household_member = current.select("household_id", "person_id", "relation", "is_head", "evidence").sort(
-        "household_id", "person_id"
-    )
+    household_member = membership.filter(pl.col("snapshot_date") == date).select(
+        "household_id", "person_id", "relation", "is_head", "evidence").sort("household_id", "person_id")
     return household, household_member
