@@ -157,7 +157,8 @@ class SizeRun:
                    "--warehouse", str(folder / "warehouse.duckdb"), "--state", str(folder / "state"),
                    "--quiet-seconds", "0"]
         # demo key for synthetic data; no DAGSTER_HOME, so the run uses a fresh ephemeral instance
-        env = {"HEARTH_DEMO": "1", "HEARTH_DATA_DIR": str(folder), "DAGSTER_HOME": None}
+        # COLUMNS: rich wraps at 80 columns in a log file, cutting failure messages in two
+        env = {"HEARTH_DEMO": "1", "HEARTH_DATA_DIR": str(folder), "DAGSTER_HOME": None, "COLUMNS": "200"}
         process = run_process(command, log, env)
         # a run that failed a blocking check still timed every step and staged its linkage outputs
         figures = {"ok": process["exit_code"] == 0, "process": process, "seconds": process["wall_seconds"],

@@ -137,12 +137,28 @@ def phase_ingest(params: dict) -> dict:
     rows_read = totals.get("all", {}).get("rows", 0)
     return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
             "peak_rss_mb": sampler.window(t0, t0 + seconds)["peak_rss_mb"],
-            "warm_up_seconds": warm_up_seconds,
+            "warm_up_seconds": warm_up_seconds, "per_file_cost": per_file_cost(rows),
             "rows_read": rows_read, "rows_per_second": round(rows_read / seconds) if seconds else None,
             "by_format": totals,
             "waiting_files": sum(len(s.waiting) for s in sweeps), "refused_files": sum(len(s.refused) for s in sweeps),
             "statuses": {s: sum(1 for r in rows if r["status"] == s) for s in sorted({r["status"] for r in rows})},
             "files": rows}
+
+
+def per_file_cost(rows: list[dict]) -> dict | None:
+    """Least-squares ``cpu_seconds = fixed + per_row * rows`` over the ingested files.
+
+    On a small drop the fixed cost per file dominates and the ratio to a plain
+    read says little about a county; these two numbers say what it will be.
+    """
+    import numpy as np
+
+    points = [(r["rows"], r["cpu_seconds"]) for r in rows if r["status"] == "ingested"]
+    if len({n for n, _ in points}) < 2:
+        return None
+    per_row, fixed = np.polyfit([n for n, _ in points], [c for _, c in points], 1)
+    return {"fixed_cpu_seconds_per_file": round(float(fixed), 4),
+            "cpu_microseconds_per_row": round(float(per_row) * 1e6, 2), "files": len(points)}
 
 
 def warm_up_ingestion(landing: Path) -> float:

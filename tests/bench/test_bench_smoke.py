@@ -1,0 +1,98 @@
+"""The benchmark harness end to end at a tiny size: every phase runs and the JSON has every field.
+
+No timed assertions: the figures of a 150-household drop on a shared machine mean nothing.
+"""
+
+import json
+
+import pytest
+
+from bench import harness, readme
+
+HOUSEHOLDS = 150
+PROCESS_FIELDS = {"exit_code", "wall_seconds", "cpu_seconds", "user_seconds", "sys_seconds", "peak_rss_mb"}
+SUMMARY_FIGURES = {
+    "synth_seconds", "synth_cpu_seconds", "synth_peak_rss_mb", "rows",
+    "ingest_seconds", "ingest_cpu_seconds", "ingest_rows", "ingest_rows_per_second", "ingest_peak_rss_mb",
+    "plain_read_csv_seconds", "plain_read_all_seconds", "ingest_vs_plain_read_ratio",
+    "ingest_vs_plain_read_ratio_all", "ingest_vs_plain_read_cpu_ratio", "ingest_vs_plain_read_cpu_ratio_all",
+    "linkage_seconds", "linkage_cpu_seconds", "linkage_peak_rss_mb", "linkage_records",
+    "warehouse_seconds", "warehouse_cpu_seconds", "warehouse_build_seconds", "warehouse_publish_seconds",
+    "warehouse_peak_rss_mb", "e2e_seconds", "e2e_cpu_seconds", "e2e_peak_rss_mb", "person_f1", "household_f1",
+}
+LINKAGE_STAGES = {"normalise", "block", "compare", "score", "cluster", "households"}
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bench")
+    out = folder / "results.json"
+    harness.main(["--sizes", str(HOUSEHOLDS), "--out", str(out), "--keep", str(folder / "work"),
+                  "--label", "smoke test"])
+    return out
+
+
+@pytest.mark.slow
+def test_results_describe_machine_and_commit(bench_run):
+    results = json.loads(bench_run.read_text())
+    assert {"date", "label", "machine", "git", "seed", "sizes", "phases", "targets", "runs", "finished"} <= set(results)
+    machine = results["machine"]
+    assert machine["cores"] >= 1 and machine["memory_gb"] > 0 and machine["cpu_model"]
+    assert len(machine["load_average_start"]) == 3 and len(machine["load_average_end"]) == 3
+    assert len(results["git"]["commit"]) == 40 and isinstance(results["git"]["dirty"], bool)
+    assert results["sizes"] == [HOUSEHOLDS] and results["phases"] == list(harness.PHASES)
+
+
+@pytest.mark.slow
+def test_every_phase_ran_in_its_own_measured_process(bench_run):
+    run = json.loads(bench_run.read_text())["runs"][0]
+    assert run["households"] == HOUSEHOLDS
+    assert set(run["phases"]) == set(harness.PHASES)
+    for name, phase in run["phases"].items():
+        assert PROCESS_FIELDS <= set(phase["process"]), name
+        assert phase["process"]["peak_rss_mb"] > 0, name
+    for name in ("synth", "plain_read", "ingest", "linkage"):
+        assert run["phases"][name]["ok"], (name, run["phases"][name].get("error"))
+    # hearth run may fail a blocking check on so small a drop; it must still have run and staged its linkage
+    assert run["phases"]["e2e"]["staged_linkage"]
+
+
+@pytest.mark.slow
+def test_every_figure_is_present(bench_run):
+    run = json.loads(bench_run.read_text())["runs"][0]
+    summary = run["summary"]
+    missing = {name for name in SUMMARY_FIGURES if summary.get(name) is None}
+    assert not missing
+    assert LINKAGE_STAGES <= set(summary["linkage_stage_seconds"])
+    assert all(summary["linkage_stage_peak_rss_mb"][stage] for stage in LINKAGE_STAGES)
+    assert set(summary["targets"]) == set(harness.TARGETS)
+    assert {"csv", "all"} <= set(run["phases"]["ingest"]["by_format"]) & set(run["phases"]["plain_read"]["by_format"])
+    assert run["phases"]["ingest"]["rows_read"] == summary["ingest_rows"] > 0
+
+
+@pytest.mark.slow
+def test_markdown_table_is_written_and_pasted(bench_run, tmp_path):
+    table = bench_run.with_suffix(".md").read_text()
+    assert "150 households" in table and "linkage" in table and "smoke test" in table
+    target = tmp_path / "README.md"
+    target.write_text("# Project\n\nIntro.\n")
+    readme.main(["--results", str(bench_run), "--readme", str(target)])
+    pasted = target.read_text()
+    assert pasted.startswith("# Project\n\nIntro.\n\n## Benchmarks")
+    assert table.strip() in pasted
+
+
+def test_readme_block_is_replaced_and_nothing_else():
+    text = f"# T\n\n## Benchmarks\n\n{readme.START}\nold\n{readme.END}\n\n## After\n"
+    assert readme.replace_block(text, "new") == f"# T\n\n## Benchmarks\n\n{readme.START}\nnew\n{readme.END}\n\n## After\n"
+
+
+def test_readme_section_is_appended_when_markers_are_missing():
+    replaced = readme.replace_block("# T\n\nBody.\n", "table")
+    assert replaced.startswith("# T\n\nBody.\n\n## Benchmarks\n")
+    assert replaced.endswith(f"{readme.START}\ntable\n{readme.END}\n")
+
+
+def test_prerequisites_are_added_in_run_order():
+    assert harness.phases_with_prerequisites(["warehouse"]) == ["synth", "e2e", "warehouse"]
+    assert harness.phases_with_prerequisites(["linkage", "synth"]) == ["synth", "ingest", "linkage"]
