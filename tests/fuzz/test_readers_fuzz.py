@@ -31,9 +31,10 @@ def xlsx_bytes(headers=HEADERS, rows=ROWS, title=True) -> bytes:
     if title:
         sheet.write(0, 0, "青石县2026年低保对象花名册")
         start = 1
-    sheet.write_row(start, 0, headers)
-    for offset, row in enumerate(rows, start=start + 1):
-        sheet.write_row(offset, 0, row)
+    # write_string: write_row would turn "=..." into a formula
+    for offset, row in enumerate([headers, *rows], start=start):
+        for column, value in enumerate(row):
+            sheet.write_string(offset, column, value)
     workbook.close()
     return buffer.getvalue()
 
@@ -61,13 +62,13 @@ def read_or_report(data: bytes, name: str) -> RawTable | UnreadableFile:
     return table
 
 
-@fuzz_settings(1.0)
+@fuzz_settings(2.0)
 @given(magic=st.sampled_from(MAGIC), body=st.binary(max_size=4096), suffix=st.sampled_from(SUFFIXES))
 def test_random_bytes_are_a_table_or_a_report(magic, body, suffix):
     read_or_report(magic + body, f"f{suffix}")
 
 
-@fuzz_settings(1.0)
+@fuzz_settings(2.0)
 @given(cut=st.integers(min_value=0, max_value=len(XLSX)))
 def test_truncated_xlsx_is_reported_as_damaged(cut):
     result = read_or_report(XLSX[:cut], "529901_20260105.xlsx")
@@ -76,7 +77,7 @@ def test_truncated_xlsx_is_reported_as_damaged(cut):
         assert result.frame.height == len(ROWS)
 
 
-@fuzz_settings(0.5)
+@fuzz_settings(1.0)
 @given(data=st.data())
 def test_xlsx_with_flipped_bytes_never_escapes(data):
     damaged = bytearray(XLSX)
