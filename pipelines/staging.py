@@ -25,10 +25,24 @@ class LinkageStaging:
     def path(self, table: str) -> Path:
         return self.folder / f"{table}.parquet"
 
+    @property
+    def published_lineage_path(self) -> Path:
+        return self.state_dir / "linkage" / "id_lineage.parquet"
+
+    def cumulative_lineage(self, new_events: pl.DataFrame) -> pl.DataFrame:
+        """Lineage is history: this run's events added to every published run's.
+        A rerun over the same input adds nothing (its events are already there)."""
+        if not self.published_lineage_path.exists():
+            return new_events.unique(maintain_order=True)
+        published = pl.read_parquet(self.published_lineage_path)
+        return pl.concat([published, new_events], how="diagonal_relaxed").unique(maintain_order=True)
+
     def write(self, result: HouseholdLinkResult) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         for table in TABLES:
             frame: pl.DataFrame = getattr(result, table)
+            if table == "id_lineage":
+                frame = self.cumulative_lineage(frame)
             tmp = self.path(table).with_suffix(".parquet.tmp")
             frame.write_parquet(tmp)
             tmp.replace(self.path(table))
@@ -45,5 +59,9 @@ class LinkageStaging:
         return LinkageState(self.read("assignments"))
 
     def promote(self) -> Path:
-        """Make the staged assignments the baseline for the next run (after publishing)."""
+        """Make the staged assignments (and lineage) the baseline for the next run (after publishing)."""
+        lineage = self.read("id_lineage")
+        tmp = self.published_lineage_path.with_suffix(".parquet.tmp")
+        lineage.write_parquet(tmp)
+        tmp.replace(self.published_lineage_path)
         return self.staged_state().save(self.state_dir)
