@@ -69,7 +69,7 @@ def warehouse_staging(context: dg.AssetExecutionContext, hearth: HearthResource,
     with fail_fast_on_data_errors("building the warehouse"):
         result = build_warehouse(
             warehouse_inputs(hearth), staging_path(settings.warehouse),
-            RunInfo(run_id=context.run_id, started_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+            RunInfo(run_id=context.run.run_id, started_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
                     triggered_by=context.run.tags.get("hearth/trigger", context.run.tags.get("dagster/sensor_name", ""))),
             key=key, demo=key.demo,
         )
@@ -124,8 +124,8 @@ def write_report(context: dg.AssetExecutionContext, hearth: HearthResource):
     except ImportError:  # the report module is optional until it lands
         return None
     settings = hearth.settings()
-    out = settings.reports / f"{context.run_id}.html"
-    return write_run_report(settings.warehouse, settings.state, out, run_id=context.run_id)
+    out = settings.reports / f"{context.run.run_id}.html"
+    return write_run_report(settings.warehouse, settings.state, out, run_id=context.run.run_id)
 
 
 WAREHOUSE_ASSETS = [warehouse_staging, warehouse_published]
