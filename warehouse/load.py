@@ -252,7 +252,8 @@ def load_linkage(conn: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, key: 
         CREATE OR REPLACE TEMP TABLE _person AS
         SELECT * REPLACE ({privacy.normalised_id_sql('id_number')} AS id_number)
         FROM ({typed_select('_src_person', present, PERSON_COLUMNS)}) WHERE person_id IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY n_records DESC NULLS LAST) = 1""")
+        QUALIFY row_number() OVER (PARTITION BY person_id ORDER BY n_records DESC NULLS LAST, id_number, name,
+                                   birth_date, gender, phone, village_code) = 1""")
     # An ID number shared by two linked persons would give them one key: those fall back to the person_id.
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE _person_key AS
@@ -278,7 +279,16 @@ def load_linkage(conn: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, key: 
         FROM ({typed_select('_src_household', present, HOUSEHOLD_COLUMNS)}) h
         LEFT JOIN (SELECT household_id, count(*) AS n FROM core.household_member GROUP BY 1) m USING (household_id)
         WHERE h.household_id IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY h.household_id ORDER BY h.head_person_id NULLS LAST) = 1""", params)
+        QUALIFY row_number() OVER (PARTITION BY h.household_id ORDER BY h.head_person_id NULLS LAST, h.village_code,
+                                   h.n_members) = 1""", params)
+
+    # A household a record is linked to but the household table lacks still gets a row (and a key),
+    # so its rule hits reach analysts instead of vanishing in a join.
+    conn.execute(f"""INSERT INTO core.household
+        SELECT u.household_id, {privacy.key_sql("'household:' || u.household_id", 'h')}, NULL, NULL, NULL,
+               (SELECT count(*) FROM core.household_member m WHERE m.household_id = u.household_id)::INTEGER
+        FROM (SELECT DISTINCT household_id FROM _links WHERE household_id IS NOT NULL) u
+        ANTI JOIN core.household h ON h.household_id = u.household_id""", params)
 
     conn.execute("""INSERT INTO core.record_link
         SELECT l.department, l.record_id, k.record_key, l.snapshot_date, l.person_id, l.household_id,
