@@ -278,7 +278,7 @@ def estimate_parameters(
     _apply_fixed(comparisons, m, m_source, u, u_source)
     prior = training.prior_match_probability
     if prior is None:
-        prior = _estimate_prior(records, pairs, settings, m, u)
+        prior = _estimate_prior(records, pairs, blocking, settings, m, u)
     return Parameters(comparisons, m, u, prior, m_source, u_source, sessions)
 
 
@@ -302,19 +302,45 @@ def _apply_fixed(
 def _estimate_prior(
     records: pl.DataFrame,
     pairs: pl.DataFrame,
+    blocking: BlockingResult,
     settings: LinkageSettings,
     m: list[np.ndarray],
     u: list[np.ndarray],
 ) -> float:
-    """Expected matches among the candidates (EM on the match share only) over all comparable pairs."""
+    """Expected matches among the candidates over all comparable pairs.
+
+    The pairs each rule found first are weighed without the comparisons on
+    that rule's own columns (agreement there is what put them in the block,
+    not evidence), EM on the match share only gives the share of matches in
+    that block, and the expected matches add up over the rules. Counting the
+    blocked agreement as evidence instead would call most same-name pairs of
+    a county matches, and the prior would swing with the share of such pairs
+    (e.g. between a one-snapshot and a two-snapshot run).
+    """
     total = total_comparable_pairs(records, settings)
     if not pairs.height or total <= 0:
         return 1e-6
-    patterns, counts = level_patterns(pairs, settings.comparisons)
-    _, share, _ = expectation_maximisation(
-        patterns, counts, settings.comparisons, [True] * len(m), m, u, 0.1,
-        settings.training.em_max_iterations * 4, settings.training.em_convergence * 0.1,
-        settings.training.min_probability, update_m=False,
-    )
-    expected_matches = max(share * pairs.height, 1.0)
-    return float(np.clip(expected_matches / total, 1e-12, 0.5))
+    comparisons = settings.comparisons
+    rule_columns = [rule.columns for rule in settings.blocking_rules] + [
+        set(rule.columns) for rule in settings.deterministic_rules
+    ]
+    match_key = pairs["match_key"].to_numpy()
+    expected_matches = 0.0
+    for index, columns in enumerate(rule_columns):
+        in_rule = match_key == index
+        if not in_rule.any():
+            continue
+        rule_pairs = pairs.filter(pl.Series(in_rule))
+        if index >= len(settings.blocking_rules):
+            # Deterministic pairs link whatever their weight: each is a match.
+            expected_matches += rule_pairs.height
+            continue
+        active = [not (set(c.columns) & columns) for c in comparisons]
+        patterns, counts = level_patterns(rule_pairs, comparisons)
+        _, share, _ = expectation_maximisation(
+            patterns, counts, comparisons, active, m, u, 0.1,
+            settings.training.em_max_iterations * 4, settings.training.em_convergence * 0.1,
+            settings.training.min_probability, update_m=False,
+        )
+        expected_matches += share * rule_pairs.height
+    return float(np.clip(max(expected_matches, 1.0) / total, 1e-12, 0.5))

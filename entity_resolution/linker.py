@@ -6,9 +6,7 @@ Dedupe one frame, or link several sources given as a mapping
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -22,6 +20,7 @@ from entity_resolution.estimation import Parameters, estimate_parameters
 from entity_resolution.records import ID, prepare_records
 from entity_resolution.scoring import score
 from entity_resolution.settings import LinkageSettings
+from entity_resolution.timing import StageClock
 
 KeepPairs = Literal["all", "review", "link"]
 
@@ -33,8 +32,9 @@ class LinkResult:
     blocking_report: pl.DataFrame
     parameters: pl.DataFrame  # comparison, level, label, m/u probabilities, match_weight
     cut_edges: pl.DataFrame  # linked pairs that constraints or the chain guard kept apart, with the reason
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # wall seconds per stage
     model: Parameters | None = None
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds (all threads) per stage
 
     def review_pairs(self) -> pl.DataFrame:
         return self.pairs.filter(pl.col("decision") == "review").sort("match_weight", descending=True)
@@ -56,13 +56,8 @@ class Linker:
     ) -> LinkResult:
         """Link `data`. `parameters` from an earlier run skip training; `keep_pairs` trims the pairs returned."""
         settings = self.settings
-        timings: dict[str, float] = {}
-
-        @contextmanager
-        def stage(name: str):
-            started = time.perf_counter()
-            yield
-            timings[name] = round(time.perf_counter() - started, 3)
+        clock = StageClock()
+        stage = clock.stage
 
         with stage("prepare"):
             records = add_comparison_codes(prepare_records(self._combine(data), settings), settings.comparisons)
@@ -86,8 +81,8 @@ class Linker:
                 cut_edges=self._with_keys(clustered.cut_edges, records),
                 model=parameters,
             )
-        timings["total"] = round(sum(timings.values()), 3)
-        result.timings = timings
+        result.timings = clock.with_total(clock.wall)
+        result.cpu_timings = clock.with_total(clock.cpu)
         return result
 
     def _combine(self, data: pl.DataFrame | Mapping[str, pl.DataFrame]) -> pl.DataFrame:

@@ -295,3 +295,66 @@ def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> 
     ends = pl.concat([pairs.select(p="a"), pairs.select(p="b")]).group_by("p").len()
     ambiguous = ends.filter(pl.col("len") > 1).get_column("p")
     return pairs.filter(~pl.col("a").is_in(ambiguous.implode()) & ~pl.col("b").is_in(ambiguous.implode()))
+
+
+#: Roles that name a household's adult (its head, the house owner, a child's guardian), not a person record.
+NAMING_ROLES = ("head", "owner", "guardian")
+#: Nobody younger heads a household, owns a house or signs as a guardian.
+ADULT_AGE = 18
+
+
+def named_adult_in_village(mentions: pl.DataFrame) -> pl.DataFrame:
+    """Person pairs ``a, b``: a person known only from household-level records is the one adult of that name in the village.
+
+    A water survey or a housing register names the household's head or owner
+    with no ID and often no birth date, written by ear. Person linkage left on
+    their own the persons whose every mention is such a naming (a head, an
+    owner, a guardian) with no valid ID. Each is taken to be the person of the
+    same village with the same toneless pinyin who has a record of their own
+    and is an adult (or of unknown age) of a compatible gender, provided that
+    person is the only one, and does not already hold a record of the same
+    department and role in the same snapshot.
+    """
+    from entity_resolution.household.mentions import VALID_ID_STATUSES
+
+    per_person = mentions.group_by("person_id").agg(
+        naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
+        has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
+        birth=pl.col("birth_date").drop_nulls().min(),
+        gender=pl.col("gender").drop_nulls().mode().first(),
+    )
+    orphans = per_person.filter(pl.col("naming_only") & ~pl.col("has_valid")).select("person_id", "gender")
+    if orphans.height == 0:
+        return pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+    place_name = ["village_code", "name_pinyin"]
+    named = mentions.select("person_id", *place_name).drop_nulls().unique()
+    wanted = named.join(orphans, on="person_id").join(
+        mentions.filter(pl.col("person_id").is_in(orphans["person_id"].implode()))
+        .group_by("person_id").agg(seen=pl.col("snapshot_date").min()),
+        on="person_id",
+    )
+    candidates = (
+        named.join(orphans.select("person_id"), on="person_id", how="anti")
+        .join(per_person.select("person_id", cand_birth="birth", cand_gender="gender"), on="person_id")
+        .rename({"person_id": "candidate"})
+    )
+    matches = (
+        wanted.join(candidates, on=place_name)
+        .filter(
+            pl.col("cand_birth").is_null()
+            | ((pl.col("seen") - pl.col("cand_birth")).dt.total_days() >= int(ADULT_AGE * 365.25))
+        )
+        .filter(pl.col("gender").is_null() | pl.col("cand_gender").is_null()
+                | (pl.col("gender") == pl.col("cand_gender")))
+        .select("person_id", "candidate")
+        .unique()
+    )
+    unique = matches.filter(pl.len().over("person_id") == 1)
+    # The orphan's own records must not clash with a record the candidate holds (one per department, role, snapshot).
+    slots = mentions.select("person_id", "department", "role", "snapshot_date").unique()
+    clash = (
+        unique.join(slots, on="person_id")
+        .join(slots.rename({"person_id": "candidate"}), on=["candidate", "department", "role", "snapshot_date"])
+        .select("person_id")
+    )
+    return unique.join(clash, on="person_id", how="anti").select(a="person_id", b="candidate")

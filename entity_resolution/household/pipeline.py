@@ -14,7 +14,11 @@ import polars as pl
 
 from entity_resolution.household.best_evidence import best_evidence
 from entity_resolution.household.graph import connected_components
-from entity_resolution.household.households import households_by_snapshot, same_name_in_household
+from entity_resolution.household.households import (
+    households_by_snapshot,
+    named_adult_in_village,
+    same_name_in_household,
+)
 from entity_resolution.household.linkage_frame import person_profiles
 from entity_resolution.household.mentions import build_mentions
 from entity_resolution.household.review import keep_apart, review_queue, with_review_links
@@ -133,7 +137,7 @@ def link_households(
         # household evidence resolves; then persons and households for real.
         draft = mentions.with_columns(person_id=pl.col("person_cluster"))
         draft_membership, _ = households_by_snapshot(draft)
-        merges = same_name_in_household(draft, draft_membership)
+        merges = pl.concat([same_name_in_household(draft, draft_membership), named_adult_in_village(draft)])
         if merges.height:
             merged = connected_components(merges)
             mention_cluster = mention_cluster.join(
