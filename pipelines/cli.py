@@ -110,6 +110,9 @@ def dictionary(
 
 
 def main() -> None:
+    from pipelines.privacy import restrict_new_files
+
+    restrict_new_files()
     app()
 
 

@@ -11,7 +11,10 @@ from pipelines.ops.schedules import daily_job, daily_schedule
 from pipelines.resources import HearthResource, PseudonymKey
 from pipelines.warehouse.assets import WAREHOUSE_ASSETS
 from pipelines.warehouse.checks import WAREHOUSE_CHECKS
+from pipelines.privacy import restrict_new_files
 from pipelines.settings import HearthSettings
+
+restrict_new_files()
 
 ASSETS = [*INGEST_ASSETS, household_links, *WAREHOUSE_ASSETS]
 CHECKS = [*INGEST_CHECKS, *WAREHOUSE_CHECKS]

@@ -2,28 +2,10 @@
 
 import duckdb
 import polars as pl
-import pytest
 
 from pipelines.run import run_pipeline
-from pipelines.settings import HearthSettings
 from sources.registry import StateDir, load_registry
 from warehouse.build import fingerprints
-
-
-def _settings(tmp_path, landing, **extra) -> HearthSettings:
-    return HearthSettings(data_dir=tmp_path / "data", landing_dir=landing, quiet_seconds=0, demo=True, **extra)
-
-
-@pytest.fixture(scope="module")
-def first_run(tmp_path_factory, synth_drop):
-    import shutil
-
-    root = tmp_path_factory.mktemp("graph")
-    landing = root / "landing"
-    shutil.copytree(synth_drop, landing, copy_function=shutil.copy2)
-    settings = _settings(root, landing)
-    outcome = run_pipeline(settings)
-    return settings, outcome
 
 
 def test_full_graph_publishes_a_warehouse(first_run):
@@ -48,7 +30,7 @@ def test_every_row_accounted_for(first_run):
     assert ingested["rows_accepted"].sum() > 0.9 * truth.select("department", "file_name", "record_id").n_unique()
 
 
-def test_rerun_changes_nothing(first_run):
+def test_rerun_changes_nothing(first_run, with_key):
     settings, _ = first_run
     before = fingerprints(settings.warehouse)
     registry_before = load_registry(StateDir(settings.state))
@@ -61,7 +43,7 @@ def test_rerun_changes_nothing(first_run):
            {k: v for k, v in before.items() if not k.startswith("ops.")}
 
 
-def test_a_failed_check_keeps_the_published_warehouse(first_run, monkeypatch):
+def test_a_failed_check_keeps_the_published_warehouse(first_run, with_key):
     settings, _ = first_run
     before = settings.warehouse.read_bytes()
     strict = settings.model_copy(update={"max_household_size": 1})  # every real household is "implausible"
