@@ -97,16 +97,22 @@ def accepted_schema(department: str) -> dict[str, pl.DataType]:
     return schema
 
 
-def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
+def validate(frame: pl.DataFrame, department: str, meta: FileMeta, *, raw: pl.DataFrame | None = None) -> Validated:
     """Normalise one file's text frame (canonical headers, ``row_number``) into accepted + quarantine.
 
     ``frame`` may carry a ``raw_row`` String column (the row as read, with the
-    headers as found, unknown columns included); otherwise ``raw_row`` is
-    rebuilt from the canonical columns present.
+    headers as found, unknown columns included). Or ``raw`` gives the table as
+    read, row for row: rows are then compared on it and its JSON is built
+    for the quarantined rows only (encoding every row costs twice the read).
+    Otherwise ``raw_row`` is rebuilt from the canonical columns present.
     """
+    if raw is not None and raw.height != frame.height:
+        raise ValueError(f"raw has {raw.height} rows, frame {frame.height}")
+    if raw is not None and raw.width == 0:
+        raw = None
     specs = columns(department)
     present = [s.name for s in specs if s.name in frame.columns]
-    prepared = _prepare(frame, specs, present)
+    prepared = _prepare(frame, specs, present, raw)
 
     # Unicode whitespace only (ideographic space included): no need to normalise to see emptiness.
     blank = pl.all_horizontal([pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) == 0 for c in present]) \
@@ -120,11 +126,12 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
 
     file_columns = {"department": pl.lit(department), "file_id": pl.lit(meta.file_id),
                     "file_name": pl.lit(meta.file_name)}
-    quarantine = checked.filter(failed).select(
+    rejected = checked.filter(failed)
+    quarantine = rejected.select(
         **file_columns, row_number=pl.col(ROW_NUMBER), field=pl.col("__field"),
-        reason=pl.col("__reason"), raw_row=_raw_row(frame, present),
+        reason=pl.col("__reason"), raw_row=_raw_row(frame, present, raw, rejected),
     ).cast(QUARANTINE_SCHEMA)
-    reject_reasons = dict(checked.filter(failed).group_by("__reason_key").len().iter_rows())
+    reject_reasons = dict(rejected.group_by("__reason_key").len().iter_rows())
 
     # In-memory: the Python steps (distinct values, pinyin, gazetteer) then see whole columns, not morsels.
     accepted = _normalise(checked.filter(~failed).lazy(), department, specs, meta, file_columns).collect(
@@ -132,27 +139,37 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta) -> Validated:
     return Validated(accepted, quarantine, blank_rows, reject_reasons)
 
 
-def _raw_row(frame: pl.DataFrame, present: list[str]) -> pl.Expr:
-    """The row as read: the caller's ``raw_row`` when given, else JSON of the canonical columns present."""
+def _raw_row(frame: pl.DataFrame, present: list[str], raw: pl.DataFrame | None, rejected: pl.DataFrame) -> pl.Expr:
+    """The row as read: the caller's ``raw_row``, else JSON of ``raw`` or of the canonical columns present."""
     if RAW_ROW in frame.columns:
         return pl.col(RAW_ROW).cast(pl.String)
+    if raw is not None:
+        # By position: pl.all() never reads a found header such as "^.*$" as a regex.
+        encoded = raw[rejected["__index"]].select(pl.struct(pl.all()).struct.json_encode()).to_series()
+        return pl.lit(encoded, dtype=pl.String)
     return pl.struct(present).struct.json_encode() if present else pl.lit("{}")
 
 
-def _prepare(frame: pl.DataFrame, specs: list[ColumnSpec], present: list[str]) -> pl.DataFrame:
+def _prepare(frame: pl.DataFrame, specs: list[ColumnSpec], present: list[str], raw: pl.DataFrame | None) -> pl.DataFrame:
     """All canonical columns as String (absent ones null), an Int32 row_number and the row's content key.
 
     The JSON ``raw_row`` is only built for quarantined rows; duplicates are
     found on a 64-bit hash of the row (a collision would at worst quarantine
     a row, with its raw content, never drop it).
     """
-    content = pl.col(RAW_ROW) if RAW_ROW in frame.columns else pl.struct(present) if present else pl.lit("")
+    if RAW_ROW in frame.columns:
+        content = pl.col(RAW_ROW).hash()
+    elif raw is not None:
+        content = pl.lit(raw.hash_rows())
+    else:
+        content = (pl.struct(present) if present else pl.lit("")).hash()
     row_number = (pl.col(ROW_NUMBER) if ROW_NUMBER in frame.columns else pl.int_range(1, pl.len() + 1)).cast(pl.Int32)
     return frame.select(
         *(pl.col(s.name).cast(pl.String) if s.name in present else pl.lit(None, dtype=pl.String).alias(s.name)
           for s in specs),
         row_number.alias(ROW_NUMBER),
-        content.hash().alias("__content"),
+        content.alias("__content"),
+        pl.int_range(pl.len(), dtype=pl.UInt32).alias("__index"),
         *([pl.col(RAW_ROW).cast(pl.String)] if RAW_ROW in frame.columns else []),
     )
 

@@ -17,7 +17,7 @@ import polars as pl
 
 from schemas.departments import DEPARTMENTS
 from schemas.headers import HeaderMatch, guess_department, match_headers
-from schemas.validate import RAW_ROW, ROW_NUMBER, FileMeta, validate
+from schemas.validate import ROW_NUMBER, FileMeta, validate
 from sources import reports
 from sources.landing import mtime_date, parse_file_name
 from sources.readers import RawTable, UnreadableFile, read_table_bytes
@@ -85,7 +85,7 @@ def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime 
 
     meta = FileMeta(file_id=file_id, file_name=file_name, snapshot_date=entry["extract_date"],
                     county_from_name=county)
-    validated = validate(frame, department, meta)
+    validated = validate(frame, department, meta, raw=table.frame)
     accepted_path = state.accepted_path(department, file_id)
     quarantine_path = state.quarantine_path(department, file_id)
     write_parquet_atomic(validated.accepted, accepted_path)
@@ -138,7 +138,10 @@ def read_landed(path: Path) -> tuple[bytes, os.stat_result]:
 
 
 def _canonical_frame(table: RawTable, department: str) -> pl.DataFrame:
-    """Mapped columns renamed to canonical names, plus ``row_number`` and ``raw_row`` (all columns as found).
+    """Mapped columns renamed to canonical names, plus ``row_number``.
+
+    The row as read (``raw_row``) is ``table.frame`` itself: ``validate`` encodes
+    it for the quarantined rows only.
 
     Raises UnreadableFile when the headers fit another department better, or
     when a required column is missing (every row would fail: that is a file
@@ -157,7 +160,6 @@ def _canonical_frame(table: RawTable, department: str) -> pl.DataFrame:
     return table.frame.select(
         *(pl.nth(position[found]).alias(canonical) for found, canonical in match.mapping.items()),
         pl.int_range(first, first + pl.len(), dtype=pl.Int32).alias(ROW_NUMBER),
-        pl.struct(pl.all()).struct.json_encode().alias(RAW_ROW),
     )
 
 

@@ -157,7 +157,9 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(handle)
     try:
-        frame.write_parquet(temporary)
+        # LZ4: a third of the CPU of the default zstd level for ~50% larger files; ingestion writes
+        # every row once and the warehouse reads it once, so the CPU is what counts.
+        frame.write_parquet(temporary, compression="lz4")
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
