@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import polars as pl
 
@@ -134,7 +135,7 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta, *, raw: pl.Da
     reject_reasons = dict(rejected.group_by("__reason_key").len().iter_rows())
 
     # In-memory: the Python steps (distinct values, pinyin, gazetteer) then see whole columns, not morsels.
-    accepted = _normalise(checked.filter(~failed).lazy(), department, specs, meta, file_columns).collect(
+    accepted = _normalise(checked.filter(~failed).lazy(), department, meta, file_columns).collect(
         engine="in-memory")
     return Validated(accepted, quarantine, blank_rows, reject_reasons)
 
@@ -227,34 +228,52 @@ def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None)
     raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
 
 
-# Kinds whose values repeat a lot: normalised once per distinct value (see via_distinct).
-# (Every single-column kind: via_distinct falls back to direct evaluation for mostly-distinct columns.)
-_REPETITIVE = {Kind.NAME, Kind.ADDRESS, Kind.GENDER, Kind.DATE, Kind.ENUM, Kind.BOOL, Kind.INT, Kind.YEAR,
-               Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE, Kind.TEXT, Kind.PHONE, Kind.MONEY}
+# How each kind is evaluated: once per distinct value (see via_distinct) when its values repeat and
+# its normaliser costs more than the hash join back; directly when the normaliser is a few cheap
+# string passes (text, amounts, phones) or the values hardly repeat (IDs, codes checked by lookup).
+# Names always go through their distinct values: pinyin and opencc are per-character Python.
+_DISTINCT_SHARE: dict[Kind, float] = {
+    Kind.NAME: 1.0, Kind.ADDRESS: 0.5, Kind.GENDER: 0.5, Kind.DATE: 0.5, Kind.ENUM: 0.5, Kind.BOOL: 0.5,
+    Kind.INT: 0.5, Kind.YEAR: 0.5, Kind.HOUSE_GRADE: 0.5, Kind.SCHOOL_GRADE: 0.5,
+}
 
 
 def _field_stages_fast(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:
     stages = field_stages(spec, address, county_hint)
-    if spec.kind not in _REPETITIVE:
+    if spec.kind not in _DISTINCT_SHARE:
         return stages
     f = spec.name
     produced = _names(stages)
     outputs = [n for n in field_schema(spec) if n != f"{f}_raw"] + [n for n in (temp(f, "flag"), temp(f, "flags")) if n in produced]
     packed = temp(f, "distinct")
-    return [{packed: via_distinct(f, stages, outputs)}, {n: pl.col(packed).struct.field(n) for n in outputs}]
+    return [{packed: via_distinct(f, stages, outputs, distinct_share=_DISTINCT_SHARE[spec.kind])},
+            {n: pl.col(packed).struct.field(n) for n in outputs}]
 
 
-def _normalise(
-    rows: pl.LazyFrame, department: str, specs: list[ColumnSpec], meta: FileMeta, file_columns: dict[str, pl.Expr]
-) -> pl.LazyFrame:
+@dataclass(frozen=True)
+class _Plan:
+    stages: Stages
+    #: county and flags, the last columns computed before the accepted schema is selected.
+    county: pl.Expr
+    flags: pl.Expr
+    schema: dict[str, pl.DataType]
+
+
+@lru_cache(maxsize=256)
+def _plan(department: str, county_hint: str | None) -> _Plan:
+    """The normalisation of a department's rows, built once per (department, county of the file name).
+
+    Building the expressions (and the struct types of ``via_distinct``) costs
+    more than normalising a small file; nothing in them depends on the file
+    but the county hint.
+    """
+    specs = columns(department)
     by_kind = {s.name: s.kind for s in specs}
     address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
     village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
     # Normalisers replace f with its normalised value: keep the text as read under f_raw first.
     raw = [{f"{s.name}_raw": pl.col(s.name) for s in specs}]
-    stages = merge(*(_field_stages_fast(s, address, meta.county_from_name) for s in specs))
-    for stage in raw + stages:
-        rows = rows.with_columns(**stage)
+    stages = merge(*(_field_stages_fast(s, address, county_hint) for s in specs))
 
     flags = [pl.col(temp(s.name, "flag")) for s in specs if temp(s.name, "flag") in _names(stages)]
     flags += [pl.col(temp(s.name, "flags")) for s in specs if temp(s.name, "flags") in _names(stages)]
@@ -266,14 +285,24 @@ def _normalise(
                 disagrees = pl.col(field).is_not_null() & from_id.is_not_null() & (pl.col(field) != from_id)
                 flags.append(pl.when(disagrees).then(pl.lit(f"{field}:disagrees_with_id")))
     county = pl.col(village).str.slice(0, 6) if village else pl.lit(None, dtype=pl.String)
+    return _Plan(
+        stages=raw + stages,
+        county=pl.coalesce(county, pl.lit(county_hint, dtype=pl.String)),
+        flags=pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], dtype=pl.List(pl.String)),
+        schema=accepted_schema(department),
+    )
 
-    schema = accepted_schema(department)
+
+def _normalise(rows: pl.LazyFrame, department: str, meta: FileMeta, file_columns: dict[str, pl.Expr]) -> pl.LazyFrame:
+    plan = _plan(department, meta.county_from_name)
+    for stage in plan.stages:
+        rows = rows.with_columns(**stage)
     return rows.with_columns(
         **file_columns,
         snapshot_date=pl.lit(meta.snapshot_date, dtype=pl.Date),
-        county=pl.coalesce(county, pl.lit(meta.county_from_name, dtype=pl.String)),
-        flags=pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], dtype=pl.List(pl.String)),
-    ).select([pl.col(name).cast(dtype) for name, dtype in schema.items()])
+        county=plan.county,
+        flags=plan.flags,
+    ).select([pl.col(name).cast(dtype) for name, dtype in plan.schema.items()])
 
 
 def _names(stages: Stages) -> set[str]:

@@ -89,21 +89,28 @@ def run(frame: FrameT, stages: Stages, keep_temporaries: bool = False) -> FrameT
     return frame.drop([n for n in names if "__" in n])
 
 
-def via_distinct(col: str, stages: Stages, outputs: list[str]) -> pl.Expr:
+#: rows looked at to judge how much a column repeats.
+DISTINCT_SAMPLE = 4096
+
+
+def via_distinct(col: str, stages: Stages, outputs: list[str], *, distinct_share: float = 0.5) -> pl.Expr:
     """Run a single-column normaliser on the distinct values of ``col`` and join the results back.
 
     Returns a struct column with the ``outputs`` of ``stages``. Enum
     spellings, dates, addresses and names repeat a lot; computing them once
     per distinct value costs one hash join instead of a dozen string passes.
-    A mostly-distinct column (record IDs, amounts) is computed directly.
+    A column whose sampled values are more than ``distinct_share`` distinct
+    (record IDs, amounts) is computed directly: the join would cost more than
+    it saves. Either way the result is the same.
     """
     dtype_cache: dict[str, pl.Struct] = {}
 
     def apply(series: pl.Series) -> pl.Series:
-        values = series.unique()
-        if len(values) * 2 > len(series):  # mostly distinct: a join would cost more than it saves
+        sample = series.head(DISTINCT_SAMPLE)
+        if distinct_share < 1 and sample.n_unique() > distinct_share * len(sample):
             direct = run(pl.DataFrame({col: series}), stages, keep_temporaries=True)
             return direct.select(pl.struct(outputs).alias(series.name)).to_series()
+        values = series.unique()
         distinct = run(pl.DataFrame({col: values, "__key": values}), stages, keep_temporaries=True)
         mapped = distinct.select("__key", pl.struct(outputs).alias("__value"))
         joined = series.rename("__key").to_frame().join(
