@@ -56,6 +56,9 @@ def print_summary(settings: HearthSettings, console: Console, *, seconds: float,
     console.print(ingestion_table(settings))
     for line in warehouse_lines(settings.warehouse):
         console.print(f"  {line}")
+    run_reports = sorted(settings.reports.glob("*.html"), key=lambda p: p.stat().st_mtime)
+    if run_reports and success:
+        console.print(f"Run report: {run_reports[-1]}")
     reports = sorted(settings.landing.glob("*/_reports/*.txt"))
     if reports:
         console.print(f"Department reports: {len(reports)} under {settings.landing}/<department>/_reports/")
