@@ -92,10 +92,14 @@ def pinyin_series(series: pl.Series) -> pl.Series:
     ).with_columns(
         surname=pl.when("two").then(pl.col("name").str.slice(0, 2)).when("one").then(pl.col("name").str.slice(0, 1)),
     ).with_columns(rest=pl.col("name").str.slice(pl.col("surname").str.len_chars().fill_null(0)))
-    table = {c: p for c in _distinct_chars(frame["rest"]) if (p := char_pinyin(c))}
-    syllables = pl.col("rest").str.split("").list.eval(
-        pl.element().replace_strict(list(table), list(table.values()), default=None, return_dtype=pl.String)
-    ).list.drop_nulls().list.join(" ")
+    # One multi-pattern pass: every character becomes " <syllable>", separators and punctuation nothing.
+    # (An empty pattern would match everywhere: only real characters are listed.)
+    chars = [c for c in _distinct_chars(frame["rest"]) if c]
+    spelled = [f" {p}" if (p := char_pinyin(c)) else "" for c in chars]
+    rest = pl.col("rest")
+    if chars:
+        rest = rest.str.replace_many(chars, spelled)
+    syllables = rest.str.strip_chars_start(" ")
     joined = pl.concat_str(
         pl.col("surname").replace_strict(readings, default=None, return_dtype=pl.String),
         pl.when(syllables.str.len_bytes() > 0).then(syllables),
