@@ -115,10 +115,7 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta, *, raw: pl.Da
     present = [s.name for s in specs if s.name in frame.columns]
     prepared = _prepare(frame, specs, present, raw)
 
-    # Unicode whitespace only (ideographic space included): no need to normalise to see emptiness.
-    blank = pl.all_horizontal([pl.col(c).str.strip_chars().str.len_bytes().fill_null(0) == 0 for c in present]) \
-        if present else pl.lit(True)
-    checked = prepared.lazy().with_columns(__blank=blank).filter(~pl.col("__blank"))
+    checked = prepared.lazy().filter(~pl.lit(_blank_rows(prepared, present)))
     for stage in _hard_rules(specs):
         checked = checked.with_columns(**stage)
     checked = checked.collect()
@@ -175,7 +172,25 @@ def _prepare(frame: pl.DataFrame, specs: list[ColumnSpec], present: list[str], r
     )
 
 
+def _blank_rows(prepared: pl.DataFrame, present: list[str]) -> pl.Series:
+    """True for the rows with nothing but Unicode whitespace (ideographic space included) in every column.
+
+    Column by column over the rows still possibly blank: the first filled
+    column settles almost every row, so the others are looked at for a
+    handful of rows instead of the whole file.
+    """
+    maybe = prepared.select("__index", *present)
+    for column in present:
+        maybe = maybe.filter(pl.col(column).str.strip_chars().str.len_bytes().fill_null(0) == 0)
+        if maybe.height == 0:
+            break
+    return prepared["__index"].is_in(maybe["__index"].implode())
+
+
 def _is_blank(spec: ColumnSpec) -> pl.Expr:
+    if spec.name == "record_id" and spec.kind != Kind.NAME:
+        # clean() is null exactly when squeeze() is (clean strips, so what is left starts with a non-space).
+        return pl.col("__record_id").is_null()
     return names.is_blank(spec.name) if spec.kind == Kind.NAME else squeeze(spec.name).is_null()
 
 
@@ -189,9 +204,9 @@ def _hard_rules(specs: list[ColumnSpec]) -> Stages:
     is_duplicate = pl.col(ROW_NUMBER) != first_content
     is_conflict = pl.col(ROW_NUMBER) != first_id
     return [
+        {"__record_id": clean("record_id") if has_record_id else pl.lit(None, dtype=pl.String)},
         {"__missing": pl.coalesce([pl.when(_is_blank(s)).then(pl.lit(s.name)) for s in required])
-            if required else pl.lit(None, dtype=pl.String),
-         "__record_id": clean("record_id") if has_record_id else pl.lit(None, dtype=pl.String)},
+            if required else pl.lit(None, dtype=pl.String)},
         {"__first_content": candidate_row.min().over("__content"),
          "__first_id": candidate_row.min().over("__record_id") if has_record_id else pl.col(ROW_NUMBER)},
         {"__reason_key": pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))

@@ -40,6 +40,8 @@ _NFKC_MAY_CHANGE = r"[^\x00-\x7F\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}]"
 
 def _nfkc_series(series: pl.Series) -> pl.Series:
     # str.normalize costs about a microsecond a string; most values need nothing.
+    if (series.str.len_bytes() == series.str.len_chars()).all():
+        return series  # all ASCII: cheaper to see than the character class below
     needs = series.str.contains(_NFKC_MAY_CHANGE).fill_null(False)
     if not needs.any():
         return series
