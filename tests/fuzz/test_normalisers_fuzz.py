@@ -55,7 +55,7 @@ def as_text(value) -> str | None:
 
 
 @pytest.mark.parametrize("spec", list(SPECS.values()), ids=list(SPECS))
-@fuzz_settings(0.2)
+@fuzz_settings(0.15)
 @given(values=st.lists(any_value, max_size=12), addresses=st.lists(st.one_of(st.none(), st.text(max_size=20),
                                                                            st.sampled_from(["营坝村3组", "湾湾镇营坝村"])),
                                                                  min_size=12, max_size=12))

@@ -35,7 +35,7 @@ def department_frames(draw, department: str) -> pl.DataFrame:
 
 
 @pytest.mark.parametrize("department", DEPARTMENTS)
-@fuzz_settings(0.12)
+@fuzz_settings(0.1)
 @given(data=st.data())
 def test_every_row_is_accepted_quarantined_or_blank(department, data):
     frame = data.draw(department_frames(department))
