@@ -105,10 +105,13 @@ def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
     return groups.join(phone_too_big, on="group", how="anti")
 
 
-def form_households(mentions: pl.DataFrame) -> pl.DataFrame:
+def form_households(mentions: pl.DataFrame, previous: pl.DataFrame | None = None) -> pl.DataFrame:
     """Households of one snapshot: ``person_id, cluster, is_head, relation, evidence``.
 
     ``cluster`` is a throw-away label; ``stable_ids`` turns it into a household ID.
+    ``previous``: ``person_id, household_id`` at the date before, so that a
+    member whose own evidence is missing from this snapshot stays put
+    (``_keep_members_without_evidence``).
     """
     persons = mentions.select("person_id").unique()
     groups = evidence_groups(mentions)
@@ -168,7 +171,54 @@ def form_households(mentions: pl.DataFrame) -> pl.DataFrame:
         "person_id", anchor=pl.concat_str([pl.lit("solo|"), "person_id"]), evidence=pl.lit(None, dtype=pl.String)
     )
     membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
+    if previous is not None and previous.height:
+        membership = _keep_members_without_evidence(membership, previous)
     return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
+
+
+#: Evidence a person brings of their own; a shared phone or nothing is no evidence of a move.
+OWN_EVIDENCE = (EVIDENCE_NAMES[PRIORITY_CASE], EVIDENCE_NAMES[PRIORITY_GUARDIAN], EVIDENCE_NAMES[PRIORITY_FAMILY])
+
+
+def _keep_members_without_evidence(membership: pl.DataFrame, previous: pl.DataFrame) -> pl.DataFrame:
+    """A member with no membership evidence of their own in this snapshot stays with their household.
+
+    A person can drop out of one department's extract (health missed them
+    this month) while still living where they did, and what is left (a water
+    or housing record, a shared phone) says nothing about a move. Such a
+    person goes back to the group now holding most of their previous
+    household's members that do have evidence of their own, if any. A real
+    move or split shows as evidence (a new case, a new family_no), and a
+    person with such evidence is never moved.
+    """
+    evidenced = pl.col("evidence").is_in(OWN_EVIDENCE)
+    before = previous.select("person_id", prev="household_id")
+    staying = (
+        membership.filter(evidenced)
+        .join(before, on="person_id")
+        .group_by("prev", "anchor")
+        .agg(n=pl.len())
+        .sort(["prev", "n", "anchor"], descending=[False, True, False])
+        .unique("prev", keep="first")
+        .select("prev", home="anchor")
+    )
+    moved = (
+        membership.filter(~evidenced.fill_null(False))
+        .join(before, on="person_id")
+        .join(staying, on="prev")
+        .filter(pl.col("home") != pl.col("anchor"))
+        .select("person_id", "home")
+    )
+    if moved.height == 0:
+        return membership
+    return (
+        membership.join(moved, on="person_id", how="left")
+        .with_columns(
+            anchor=pl.coalesce("home", "anchor"),
+            evidence=pl.when(pl.col("home").is_not_null()).then(pl.lit("previous_household")).otherwise("evidence"),
+        )
+        .drop("home")
+    )
 
 
 _HEAD_RANK = {"civil_affairs": 0, "housing": 1, "water": 2}
@@ -229,7 +279,6 @@ def households_by_snapshot(
     out, lineage = [], []
     last: pl.DataFrame | None = None
     for date in dates:
-        clusters = form_households(mentions_as_of(mentions, date))
         before = last
         if prev is not None:
             stored = prev.filter(pl.col("snapshot_date") == date)
@@ -239,6 +288,9 @@ def households_by_snapshot(
                 earlier = prev.filter(pl.col("snapshot_date") < date)
                 if earlier.height:
                     before = earlier.filter(pl.col("snapshot_date") == earlier["snapshot_date"].max())
+        clusters = form_households(
+            mentions_as_of(mentions, date), None if before is None else before.select("person_id", "household_id")
+        )
         before_frame = None if before is None else before.select(
             member="person_id", id="household_id",
             created=pl.col("created") if "created" in before.columns else pl.lit(None, dtype=pl.Date),

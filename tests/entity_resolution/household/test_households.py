@@ -125,3 +125,20 @@ def test_mentions_as_of_takes_latest_snapshot_per_department():
     mentions = build_mentions(frames)
     assert mentions_as_of(mentions, D1)["id_number"].to_list() == [WIDOW]
     assert mentions_as_of(mentions, dt.date(2026, 3, 1))["id_number"].to_list() == [SON]
+
+
+def test_member_missing_from_one_extract_keeps_the_household_id():
+    # January: son and wife enrolled together in health, the son also owns the house.
+    # July: health's extract misses the son; only his housing record is left, which says nothing of a move.
+    january = health(D1, [(SON, "F1"), (WIFE, "F1")])
+    july = health(D2, [(WIFE, "F1")])
+    housing = pl.concat([
+        frame("housing", day, [{"record_id": "F1", "owner_name": "王建国", "owner_id_number": SON, "village_code": V,
+                                "phone": "13700001111"}])
+        for day in (D1, D2)
+    ], how="diagonal_relaxed")
+    frames = {"health": pl.concat([january, july], how="diagonal_relaxed"), "housing": housing}
+    membership, _ = households_by_snapshot(with_person_ids(build_mentions(frames)))
+    ids = {(row["snapshot_date"], row["person_id"]): row["household_id"] for row in membership.iter_rows(named=True)}
+    assert ids[(D1, SON)] == ids[(D1, WIFE)]
+    assert ids[(D2, SON)] == ids[(D2, WIFE)] == ids[(D1, WIFE)]
