@@ -37,8 +37,9 @@ def household_links(context: dg.AssetExecutionContext, hearth: HearthResource) -
     decisions = load_decisions(decisions_path) if decisions_path.exists() else None
     with fail_fast_on_data_errors("linking households"):
         result = link_households(frames, previous, decisions)
-    staging = LinkageStaging(settings.state)
+    staging = LinkageStaging(settings.state, context.run.run_id)
     staging.write(result)
+    staging.prune()
     return dg.MaterializeResult(metadata=linkage_metadata(result.record_link, result.id_lineage,
                                                           result.review_queue, result.timings,
                                                           had_previous=previous is not None))

@@ -28,9 +28,10 @@ STAGING_KEY = dg.AssetKey(["warehouse", "staging"])
 PUBLISHED_KEY = dg.AssetKey(["warehouse", "published"])
 
 
-def warehouse_inputs(hearth: HearthResource) -> WarehouseInputs:
+def warehouse_inputs(hearth: HearthResource, run_id: str | None = None) -> WarehouseInputs:
+    """Inputs of a build: this run's staged linkage (default: the last published run's)."""
     settings = hearth.settings()
-    staged = LinkageStaging(settings.state)
+    staged = LinkageStaging(settings.state, run_id) if run_id else LinkageStaging(settings.state)
     state = StateDir(settings.state)
     quarantine = sorted((settings.state / "quarantine").glob("*/*.parquet"))
     return WarehouseInputs(
@@ -68,7 +69,7 @@ def warehouse_staging(context: dg.AssetExecutionContext, hearth: HearthResource,
         raise dg.Failure(str(error)) from None
     with fail_fast_on_data_errors("building the warehouse"):
         result = build_warehouse(
-            warehouse_inputs(hearth), staging_path(settings.warehouse),
+            warehouse_inputs(hearth, context.run.run_id), staging_path(settings.warehouse, context.run.run_id),
             RunInfo(run_id=context.run.run_id, started_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
                     triggered_by=context.run.tags.get("hearth/trigger", context.run.tags.get("dagster/sensor_name", ""))),
             key=key, demo=key.demo,
@@ -109,8 +110,10 @@ def rule_hit_counts(path) -> dict[str, int]:
 )
 def warehouse_published(context: dg.AssetExecutionContext, hearth: HearthResource) -> dg.MaterializeResult:
     settings = hearth.settings()
-    target = publish(staging_path(settings.warehouse), settings.warehouse)
-    baseline = LinkageStaging(settings.state).promote()
+    staged = LinkageStaging(settings.state, context.run.run_id)
+    with staged.lock():
+        target = publish(staging_path(settings.warehouse, context.run.run_id), settings.warehouse)
+        baseline = staged.promote()
     metadata = {"path": str(target), "id_baseline": str(baseline)}
     report = write_report(context, hearth)
     if report is not None:

@@ -29,14 +29,14 @@ def _result(found: audit.Audit, severity=dg.AssetCheckSeverity.ERROR) -> dg.Asse
 
 @dg.asset_check(asset=STAGING_KEY, blocking=True,
                 description="The build's own checks passed (privacy scan of analyst views, keys, counts).")
-def build_checks_passed(hearth: HearthResource) -> dg.AssetCheckResult:
-    return _result(audit.build_checks(staging_path(hearth.settings().warehouse)))
+def build_checks_passed(context: dg.AssetCheckExecutionContext, hearth: HearthResource) -> dg.AssetCheckResult:
+    return _result(audit.build_checks(staging_path(hearth.settings().warehouse, context.run.run_id)))
 
 
 @dg.asset_check(asset=STAGING_KEY, blocking=True,
                 description="No household beyond a plausible size; enough records linked.")
-def linkage_sanity(hearth: HearthResource) -> dg.AssetCheckResult:
-    staged = LinkageStaging(hearth.settings().state)
+def linkage_sanity(context: dg.AssetCheckExecutionContext, hearth: HearthResource) -> dg.AssetCheckResult:
+    staged = LinkageStaging(hearth.settings().state, context.run.run_id)
     return _result(audit.linkage_sanity(staged.read("record_link"), staged.read("household_member"),
                                         max_household_size=hearth.max_household_size,
                                         min_link_rate=hearth.min_link_rate))
@@ -44,10 +44,10 @@ def linkage_sanity(hearth: HearthResource) -> dg.AssetCheckResult:
 
 @dg.asset_check(asset=STAGING_KEY, blocking=True,
                 description="Entities of the last published run keep their IDs (above a floor).")
-def id_stability(hearth: HearthResource) -> dg.AssetCheckResult:
+def id_stability(context: dg.AssetCheckExecutionContext, hearth: HearthResource) -> dg.AssetCheckResult:
     settings = hearth.settings()
     previous = LinkageState.load(settings.state)
-    staged = LinkageStaging(settings.state).staged_state()
+    staged = LinkageStaging(settings.state, context.run.run_id).staged_state()
     return _result(audit.id_stability(previous.assignments if previous else None, staged.assignments,
                                       floor=settings.min_id_stability))
 
