@@ -262,6 +262,7 @@ def households_by_snapshot(
     mentions: pl.DataFrame,
     previous: pl.DataFrame | None = None,
     dates: list[dt.date] | None = None,
+    stable_ids: bool = True,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Household membership at every snapshot date, with stable household IDs.
 
@@ -270,7 +271,8 @@ def households_by_snapshot(
     covers is re-assigned from its own earlier answer, a new date from the
     previous date's. Returns ``(membership, lineage)`` with ``membership``
     columns ``snapshot_date, person_id, household_id, is_head, relation,
-    evidence``.
+    evidence``. ``stable_ids=False`` (a draft) labels households by their
+    throw-away cluster and writes no lineage.
     """
     if dates is None:
         dates = sorted(mentions.get_column("snapshot_date").unique().drop_nulls().to_list())
@@ -296,6 +298,13 @@ def households_by_snapshot(
             created=pl.col("created") if "created" in before.columns else pl.lit(None, dtype=pl.Date),
             is_head="is_head",
         )
+        if not stable_ids:
+            # A draft: the throw-away cluster labels are enough to tell who lives with whom.
+            last = clusters.with_columns(
+                household_id=pl.col("cluster"), created=pl.lit(None, dtype=pl.Date), snapshot_date=pl.lit(date, dtype=pl.Date)
+            )
+            out.append(last.select(*MEMBERSHIP_SCHEMA, "created"))
+            continue
         assignment, events = assign_stable_ids(
             before_frame,
             clusters.select(member="person_id", cluster="cluster", is_head="is_head"),
@@ -310,7 +319,7 @@ def households_by_snapshot(
         lineage.append(events)
     if not out:
         return (pl.DataFrame(schema=MEMBERSHIP_SCHEMA | {"created": pl.Date}), pl.DataFrame(schema=LINEAGE_SCHEMA))
-    return pl.concat(out), pl.concat(lineage)
+    return pl.concat(out), (pl.concat(lineage) if lineage else pl.DataFrame(schema=LINEAGE_SCHEMA))
 
 
 def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:

@@ -136,7 +136,7 @@ def link_households(
         # First pass on this run's person clusters, to find the ID-less records
         # household evidence resolves; then persons and households for real.
         draft = mentions.with_columns(person_id=pl.col("person_cluster"))
-        draft_membership, _ = households_by_snapshot(draft)
+        draft_membership, _ = households_by_snapshot(draft, stable_ids=False)
         merges = pl.concat([same_name_in_household(draft, draft_membership), named_adult_in_village(draft)])
         if merges.height:
             merged = connected_components(merges)

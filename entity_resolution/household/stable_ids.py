@@ -53,10 +53,14 @@ def derive_id(prefix: str, key: str, salt: int = 0) -> str:
 
 def _new_ids(prefix: str, keys: list[str], used: set[str]) -> list[str]:
     """IDs for ``keys`` (sorted, so the salt a collision gets does not depend on row order)."""
+    sha1 = hashlib.sha1
+    first_choice = [prefix + sha1(key.encode("utf-8")).hexdigest()[:ID_HASH_CHARS].upper() for key in keys]
+    if used.isdisjoint(first_choice) and len(set(first_choice)) == len(first_choice):
+        used.update(first_choice)
+        return first_choice
     out: list[str] = []
-    for key in keys:
+    for key, candidate in zip(keys, first_choice):
         salt = 0
-        candidate = derive_id(prefix, key)
         while candidate in used:
             salt += 1
             candidate = derive_id(prefix, key, salt)
