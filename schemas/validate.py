@@ -20,7 +20,8 @@ import polars as pl
 from schemas.columns import ColumnSpec, Kind
 from schemas.departments import columns
 from schemas.normalise import (
-    Stages, clean, dates, enums, id_number, merge, names, numbers, phones, squeeze, temp, text, via_distinct, villages,
+    Stages, clean, dates, enums, flag_list, flags_text, id_number, merge, names, numbers, phones, squeeze, temp, text,
+    via_distinct, villages,
 )
 
 ROW_NUMBER = "row_number"
@@ -291,7 +292,7 @@ def _plan(department: str, county_hint: str | None) -> _Plan:
     stages = merge(*(_field_stages_fast(s, address, county_hint) for s in specs))
 
     flags = [pl.col(temp(s.name, "flag")) for s in specs if temp(s.name, "flag") in _names(stages)]
-    flags += [pl.col(temp(s.name, "flags")) for s in specs if temp(s.name, "flags") in _names(stages)]
+    flags += [flags_text(pl.col(temp(s.name, "flags"))) for s in specs if temp(s.name, "flags") in _names(stages)]
     # The person's own ID vouches for birth date and gender (a guardian's ID does not).
     if by_kind.get("id_number") == Kind.ID_NUMBER:
         for field in ("birth_date", "gender"):
@@ -303,7 +304,7 @@ def _plan(department: str, county_hint: str | None) -> _Plan:
     return _Plan(
         stages=raw + stages,
         county=pl.coalesce(county, pl.lit(county_hint, dtype=pl.String)),
-        flags=pl.concat_list(flags).list.drop_nulls() if flags else pl.lit([], dtype=pl.List(pl.String)),
+        flags=flag_list(flags),
         schema=accepted_schema(department),
     )
 

@@ -55,10 +55,17 @@ def nfkc(col: str | pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).map_batches(_nfkc_series, return_dtype=pl.String, is_elementwise=True)
 
 
+def _clean_series(series: pl.Series) -> pl.Series:
+    text = _nfkc_series(series).str.strip_chars()
+    return text.to_frame().select(pl.when(pl.first().str.len_bytes() > 0).then(pl.first())).to_series()
+
+
 def clean(col: str | pl.Expr) -> pl.Expr:
     """NFKC (full-width digits, letters, brackets and spaces become ASCII), trimmed; empty -> null."""
-    text = nfkc(col).str.strip_chars()
-    return pl.when(text.str.len_bytes() > 0).then(text)
+    # One Python call for the three steps: polars does not share a Python function's result between
+    # two uses in one expression, so `when(nfkc(x) ...).then(nfkc(x))` would normalise twice.
+    expr = pl.col(col) if isinstance(col, str) else col
+    return expr.cast(pl.String).map_batches(_clean_series, return_dtype=pl.String, is_elementwise=True)
 
 
 def squeeze(col: str | pl.Expr) -> pl.Expr:
@@ -69,6 +76,28 @@ def squeeze(col: str | pl.Expr) -> pl.Expr:
 def flag(out: str, reason: pl.Expr) -> pl.Expr:
     """``"<out>:<reason>"`` when reason is not null."""
     return pl.when(reason.is_not_null()).then(pl.concat_str(pl.lit(f"{out}:"), reason))
+
+
+#: joins a row's flags while its list is built; never part of a ``"<field>:<reason>"`` text.
+_FLAG_SEPARATOR = "\x1f"
+
+
+def flag_list(flags: list[pl.Expr]) -> pl.Expr:
+    """The non-null ``flags`` (String expressions) of each row as a List(String), in order.
+
+    Built as one text and split once: ``concat_list(...).list.drop_nulls()``
+    costs about ten times as much, and most rows have no flag at all.
+    """
+    if not flags:
+        return pl.lit([], dtype=pl.List(pl.String))
+    joined = pl.concat_str(flags, separator=_FLAG_SEPARATOR, ignore_nulls=True)
+    return pl.when(joined.str.len_bytes() > 0).then(joined.str.split(_FLAG_SEPARATOR)) \
+        .otherwise(pl.lit([], dtype=pl.List(pl.String)))
+
+
+def flags_text(flags: pl.Expr) -> pl.Expr:
+    """A List(String) of flags as one String for :func:`flag_list` (null when the list is empty)."""
+    return pl.when(flags.list.len() > 0).then(flags.list.join(_FLAG_SEPARATOR))
 
 
 def temp(out: str, name: str) -> str:

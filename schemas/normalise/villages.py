@@ -21,7 +21,9 @@ from pathlib import Path
 
 import polars as pl
 
-from schemas.normalise import EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, clean, flag, map_distinct, squeeze, temp
+from schemas.normalise import (
+    EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, clean, flag, flag_list, map_distinct, squeeze, temp,
+)
 
 GAZETTEER = Path(__file__).resolve().parent.parent / "reference" / "villages.csv"
 
@@ -159,5 +161,5 @@ def normalise(
         {out: pl.when(status == VALID).then(given).otherwise(address_code),
          f"{out}_source": pl.when(status == VALID).then(pl.lit(SOURCE_GIVEN))
             .when(address_code.is_not_null()).then(pl.lit(SOURCE_ADDRESS)),
-         temp(out, "flags"): pl.concat_list(flag(out, given_problem), flag(out, address_problem)).list.drop_nulls()},
+         temp(out, "flags"): flag_list([flag(out, given_problem), flag(out, address_problem)])},
     ]
