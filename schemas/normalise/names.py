@@ -17,7 +17,7 @@ import opencc
 import polars as pl
 from pypinyin import Style, lazy_pinyin
 
-from schemas.normalise import Stages, clean, temp
+from schemas.normalise import Stages, clean, nfkc, temp
 
 SURNAME_TABLE = Path(__file__).resolve().parent.parent / "reference" / "surname_pinyin.csv"
 SEPARATOR = "·"
@@ -117,7 +117,9 @@ def pinyin_series(series: pl.Series) -> pl.Series:
 
 def _tidy(col: str | pl.Expr) -> pl.Expr:
     text = clean(col).str.replace_all(r"\s+", "").str.replace_all(_SEPARATORS, SEPARATOR)
-    text = text.str.strip_chars(SEPARATOR)
+    # NFKC again: it turns "´" into a space and a combining accent; without the space the accent
+    # composes with the letter before it ("A´" -> "Á"), so the name would change on a second pass.
+    text = nfkc(text).str.strip_chars(SEPARATOR)
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
