@@ -332,13 +332,23 @@ def cluster(records: pl.DataFrame, scored_pairs: pl.DataFrame, settings: Linkage
             .filter(pl.col("cluster").is_in(suspects))
             .sort("cluster", ID)
         )
-        edges_by_cluster = {
-            key[0]: list(zip(f["id_l"].to_list(), f["id_r"].to_list(), f["match_weight"].to_list(), f["deterministic"].to_list()))
-            for key, f in suspect_edges.partition_by("cluster", as_dict=True).items()
-        }
-        for key, members in suspect_nodes.partition_by("cluster", as_dict=True).items():
-            nodes = members[ID].to_list()
-            for piece in _resolve_cluster(nodes, edges_by_cluster.get(key[0], []), codes, settings, weak):
+        # One conversion to Python lists, then slices per cluster (a frame per cluster costs more than the work).
+        edge_rows = list(zip(
+            suspect_edges["id_l"].to_list(), suspect_edges["id_r"].to_list(),
+            suspect_edges["match_weight"].to_list(), suspect_edges["deterministic"].to_list(),
+        ))
+        edge_clusters = suspect_edges["cluster"].to_numpy()
+        node_ids = suspect_nodes[ID].to_list()
+        node_clusters = suspect_nodes["cluster"].to_numpy()
+        keys = np.asarray(suspects, dtype=node_clusters.dtype)
+        edge_start = np.searchsorted(edge_clusters, keys, "left")
+        edge_end = np.searchsorted(edge_clusters, keys, "right")
+        node_start = np.searchsorted(node_clusters, keys, "left")
+        node_end = np.searchsorted(node_clusters, keys, "right")
+        for index in range(len(keys)):
+            nodes = node_ids[node_start[index] : node_end[index]]
+            cluster_edges = edge_rows[edge_start[index] : edge_end[index]]
+            for piece in _resolve_cluster(nodes, cluster_edges, codes, settings, weak):
                 labels[piece] = min(piece)
     return ClusterResult(_assignments(labels, edges), _cut_edges(labels, edges, codes))
 
