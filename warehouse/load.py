@@ -128,22 +128,34 @@ def typed_select(name: str, present: list[str] | None, wanted: Mapping[str, str]
 # ---------------------------------------------------------------------------
 # department facts with history
 
+def kept_columns(department: str) -> dict[str, str]:
+    """Source columns the warehouse reads: all but the raw text of fields that only reach ``core``
+    (the raw text of identifying fields goes to ``restricted``)."""
+    raw_kept = {f"{name}_raw" for name in fact_layout(department).identity_fields}
+    return {c: t for c, t in source_columns(department).items() if not c.endswith("_raw") or c in raw_kept}
+
+
 def stage_department(conn: duckdb.DuckDBPyConnection, department: str, source: FrameLike, has_registry: bool) -> None:
-    """``_stg_<dept>``: one row per record and snapshot, after supersession and de-duplication.
+    """``_stg_<dept>``: one narrow row per record and snapshot, after supersession and de-duplication,
+    with its link and content hash. The wide values stay in the source (view ``_typed_<dept>``),
+    read again only for the rows that start a version.
 
     Among files of the same department, county and extract date the one that
     arrived last (registry ``first_seen``; else the greatest file name) supersedes
     the others. A record ID repeated within one snapshot keeps its first row.
+    A row is identified by (``file_id``, ``row_number``): the row as a person sees it in the file.
     """
     present = register(conn, f"_src_{department}", source)
-    select = typed_select(f"_src_{department}", present, source_columns(department))
+    conn.execute(f"CREATE OR REPLACE TEMP VIEW _typed_{department} AS "
+                 + typed_select(f"_src_{department}", present, kept_columns(department)))
     arrival = ("(SELECT file_id, max(first_seen) AS first_seen FROM _registry GROUP BY file_id)" if has_registry
                else "(SELECT NULL::VARCHAR AS file_id, NULL::TIMESTAMP AS first_seen WHERE false)")
+    # Narrow first: windows and joins carry every column they are given.
     conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _stg_{department} AS
-        WITH src AS ({select}),
-        rows AS (SELECT src.*, a.first_seen FROM src LEFT JOIN {arrival} a USING (file_id)
-                 WHERE src.record_id IS NOT NULL AND src.snapshot_date IS NOT NULL),
+        CREATE OR REPLACE TEMP TABLE _kept_{department} AS
+        WITH rows AS (SELECT t.file_id, t.file_name, t.row_number, t.record_id, t.snapshot_date, t.county, a.first_seen
+                      FROM _typed_{department} t LEFT JOIN {arrival} a USING (file_id)
+                      WHERE t.record_id IS NOT NULL AND t.snapshot_date IS NOT NULL),
         winner AS (SELECT coalesce(county, '') AS ck, snapshot_date,
                           arg_max(file_id, (coalesce(first_seen, TIMESTAMP '1900-01-01'), file_name, file_id)) AS file_id
                    FROM rows GROUP BY ALL)
@@ -151,6 +163,23 @@ def stage_department(conn: duckdb.DuckDBPyConnection, department: str, source: F
         JOIN winner w ON w.ck = coalesce(r.county, '') AND w.snapshot_date = r.snapshot_date AND w.file_id = r.file_id
         QUALIFY row_number() OVER (PARTITION BY r.record_id, r.snapshot_date ORDER BY r.row_number, r.file_id) = 1
     """)
+    content = ", ".join(f"t.{quote(c)}" for c in _content_columns(department))
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _stg_{department} AS
+        WITH linked AS (
+            SELECT k.*, coalesce(l.person_id, ll.person_id) AS person_id,
+                   coalesce(l.household_id, ll.household_id) AS household_id,
+                   CASE WHEN l.record_id IS NOT NULL THEN l.match_weight ELSE ll.match_weight END AS match_weight,
+                   coalesce(l.method, ll.method) AS link_method
+            FROM _kept_{department} k
+            LEFT JOIN _links l ON l.department = '{department}' AND l.record_id = k.record_id
+                              AND l.snapshot_date = k.snapshot_date
+            LEFT JOIN _links_undated ll ON ll.department = '{department}' AND ll.record_id = k.record_id)
+        SELECT s.*, hash({content}, s.person_id, s.household_id) AS content_hash
+        FROM _typed_{department} t
+        JOIN linked s ON s.file_id = t.file_id AND s.row_number = t.row_number AND s.record_id = t.record_id
+                     AND s.snapshot_date = t.snapshot_date""")  # department: a code-owned name from DEPARTMENTS
+    conn.execute(f"DROP TABLE _kept_{department}")
 
 
 def stage_links(conn: duckdb.DuckDBPyConnection, links: FrameLike) -> None:
@@ -169,8 +198,8 @@ def stage_links(conn: duckdb.DuckDBPyConnection, links: FrameLike) -> None:
 
 def record_keys(conn: duckdb.DuckDBPyConnection, key: privacy.PseudonymKey) -> None:
     """``_record_key``: the pseudonymous key of every department record seen (computed once per record)."""
-    union = " UNION ".join(f"SELECT DISTINCT '{d}' AS department, record_id FROM _stg_{d}" for d in FACT_TABLES)
-    union = f"SELECT DISTINCT department, record_id FROM _links UNION ALL (({union}) EXCEPT SELECT department, record_id FROM _links)"
+    union = " UNION ".join(f"SELECT '{d}' AS department, record_id FROM _stg_{d}" for d in FACT_TABLES)
+    union = f"SELECT department, record_id FROM _links UNION {union}"
     message = "'record:' || department || ':' || record_id"
     conn.execute(f"CREATE OR REPLACE TEMP TABLE _record_key AS SELECT department, record_id, "
                  f"{privacy.key_sql(message, 'r')} AS record_key FROM ({union})", key.sql_params())
@@ -181,64 +210,76 @@ def _content_columns(department: str) -> list[str]:
     return [c for c in source_columns(department) if c not in meta and not c.endswith("_raw")]
 
 
+#: A version ends where the record is absent from, or changed in, its county's next extract.
+#: Most records keep one content in one county over consecutive extracts: they are one group of
+#: (record, content hash) whose snapshots are consecutive. Only the others need an ordered scan.
+VERSIONS_SQL = """
+CREATE OR REPLACE TEMP TABLE _ver AS
+WITH county_snapshots AS (
+    SELECT ck, snapshot_date, row_number() OVER w AS idx, lag(snapshot_date) OVER w AS prev_snapshot,
+           lead(snapshot_date) OVER w AS next_snapshot
+    FROM (SELECT DISTINCT coalesce(county, '') AS ck, snapshot_date FROM _stg_{d})
+    WINDOW w AS (PARTITION BY ck ORDER BY snapshot_date)),
+keyed AS (
+    SELECT s.record_id, s.snapshot_date, s.content_hash, c.ck, c.idx, c.prev_snapshot, c.next_snapshot
+    FROM _stg_{d} s JOIN county_snapshots c ON c.ck = coalesce(s.county, '') AND c.snapshot_date = s.snapshot_date),
+grouped AS (
+    SELECT record_id, content_hash, count(*) AS n, min(idx) AS first_idx, max(idx) AS last_idx,
+           min(ck) AS ck, max(ck) AS ck_max, min(snapshot_date) AS valid_from, max(snapshot_date) AS last_seen,
+           arg_max_null(next_snapshot, snapshot_date) AS valid_to
+    FROM keyed GROUP BY record_id, content_hash),
+simple AS (
+    SELECT record_id FROM grouped GROUP BY record_id
+    HAVING bool_and(n = last_idx - first_idx + 1 AND ck = ck_max) AND min(ck) = max(ck)),
+marked AS (
+    SELECT k.*, CASE WHEN lag(k.snapshot_date) OVER r = k.prev_snapshot AND lag(k.content_hash) OVER r = k.content_hash
+                     THEN 0 ELSE 1 END AS starts_version
+    FROM keyed k ANTI JOIN simple USING (record_id)
+    WINDOW r AS (PARTITION BY k.record_id ORDER BY k.snapshot_date)),
+numbered AS (
+    SELECT *, sum(starts_version) OVER (PARTITION BY record_id ORDER BY snapshot_date ROWS UNBOUNDED PRECEDING) AS version_no
+    FROM marked),
+versions AS (
+    SELECT g.record_id, g.valid_from, g.valid_to, g.last_seen FROM grouped g SEMI JOIN simple USING (record_id)
+    UNION ALL
+    SELECT record_id, min(snapshot_date), arg_max_null(next_snapshot, snapshot_date), max(snapshot_date)
+    FROM numbered GROUP BY record_id, version_no)
+SELECT s.file_id, s.row_number, s.record_id, k.record_key, s.person_id, s.household_id, s.match_weight, s.link_method,
+       s.content_hash, v.valid_from, v.valid_to, v.last_seen
+FROM versions v
+JOIN _stg_{d} s ON s.record_id = v.record_id AND s.snapshot_date = v.valid_from
+JOIN _record_key k ON k.department = '{d}' AND k.record_id = v.record_id
+"""
+
+#: Columns of a fact version that come from the version, not from the source row.
+VERSION_COLUMNS = ("record_key", "person_id", "household_id", "match_weight", "link_method", "content_hash",
+                   "valid_from", "valid_to", "last_seen")
+
+
 def load_department(conn: duckdb.DuckDBPyConnection, department: str) -> None:
     """Fill ``core.<fact>`` and ``restricted.<fact>_identity`` with one row per record version."""
     layout = fact_layout(department)
-    content = ", ".join(f"s.{quote(c)}" for c in _content_columns(department))
-    conn.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _ver AS
-        WITH linked AS (
-            SELECT s.*, coalesce(l.person_id, ll.person_id) AS person_id,
-                   coalesce(l.household_id, ll.household_id) AS household_id,
-                   CASE WHEN l.record_id IS NOT NULL THEN l.match_weight ELSE ll.match_weight END AS match_weight,
-                   coalesce(l.method, ll.method) AS link_method
-            FROM _stg_{department} s
-            LEFT JOIN _links l ON l.department = '{department}' AND l.record_id = s.record_id
-                              AND l.snapshot_date = s.snapshot_date
-            LEFT JOIN _links_undated ll ON ll.department = '{department}' AND ll.record_id = s.record_id),
-        hashed AS (
-            SELECT s.*, hash({content}, s.person_id, s.household_id) AS content_hash FROM linked s),
-        county_snapshots AS (
-            SELECT ck, snapshot_date,
-                   lag(snapshot_date) OVER w AS prev_snapshot, lead(snapshot_date) OVER w AS next_snapshot
-            FROM (SELECT DISTINCT coalesce(county, '') AS ck, snapshot_date FROM _stg_{department})
-            WINDOW w AS (PARTITION BY ck ORDER BY snapshot_date)),
-        marked AS (
-            SELECT h.*, c.next_snapshot,
-                   CASE WHEN lag(h.snapshot_date) OVER r = c.prev_snapshot
-                         AND lag(h.content_hash) OVER r = h.content_hash THEN 0 ELSE 1 END AS starts_version
-            FROM hashed h JOIN county_snapshots c ON c.ck = coalesce(h.county, '') AND c.snapshot_date = h.snapshot_date
-            WINDOW r AS (PARTITION BY h.record_id ORDER BY h.snapshot_date)),
-        numbered AS (
-            SELECT *, sum(starts_version) OVER (PARTITION BY record_id ORDER BY snapshot_date
-                                                ROWS UNBOUNDED PRECEDING) AS version_no
-            FROM marked),
-        spans AS (
-            SELECT record_id, version_no, max(snapshot_date) AS last_seen,
-                   arg_max_null(next_snapshot, snapshot_date) AS valid_to
-            FROM numbered GROUP BY ALL)
-        SELECT n.* EXCLUDE (next_snapshot, starts_version), n.snapshot_date AS valid_from, sp.last_seen, sp.valid_to,
-               k.record_key
-        FROM numbered n JOIN spans sp USING (record_id, version_no)
-        JOIN _record_key k ON k.department = '{department}' AND k.record_id = n.record_id
-        WHERE n.starts_version = 1""")  # department: a code-owned name from DEPARTMENTS
+    conn.execute(VERSIONS_SQL.format(d=department))  # department: a code-owned name from DEPARTMENTS
 
-    core = fact_table(department)
-    select = []
-    for col in core.column_names():
+    def column(col: str) -> str:
+        if col in VERSION_COLUMNS or col == "record_id":
+            return f"v.{quote(col)}"
         if col.startswith("has_") and col[4:] in layout.detail_fields:
-            select.append(f"({quote(col[4:])} IS NOT NULL)")
-        elif col in layout.specs and layout.specs[col].kind is Kind.MONEY:
-            select.append(f"round({quote(col)}, 2)")  # yuan and fen: no binary-float tails in evidence
-        elif col == "birth_date" and "id_number" in layout.specs:
-            select.append("CASE WHEN id_number_status IN ('valid', 'legacy_converted') "
-                          "THEN coalesce(id_number_birth_date, birth_date) ELSE birth_date END")
-        else:
-            select.append(quote(col))
-    conn.execute(f"INSERT INTO core.{quote(core.name)} SELECT {', '.join(select)} FROM _ver")
-    ident = identity_table(department)
+            return f"(t.{quote(col[4:])} IS NOT NULL)"
+        if col in layout.specs and layout.specs[col].kind is Kind.MONEY:
+            return f"round(t.{quote(col)}, 2)"  # yuan and fen: no binary-float tails in evidence
+        if col == "birth_date" and "id_number" in layout.specs:
+            return ("CASE WHEN t.id_number_status IN ('valid', 'legacy_converted') "
+                    "THEN coalesce(t.id_number_birth_date, t.birth_date) ELSE t.birth_date END")
+        return f"t.{quote(col)}"
+
+    source = (f"FROM _typed_{department} t JOIN _ver v ON v.file_id = t.file_id AND v.row_number = t.row_number "
+              "AND v.record_id = t.record_id")
+    core, ident = fact_table(department), identity_table(department)
+    conn.execute(f"INSERT INTO core.{quote(core.name)} SELECT "
+                 + ", ".join(column(c) for c in core.column_names()) + f" {source}")
     conn.execute(f"INSERT INTO restricted.{quote(ident.name)} SELECT "
-                 + ", ".join(quote(c) for c in ident.column_names()) + " FROM _ver")
+                 + ", ".join(column(c) for c in ident.column_names()) + f" {source}")
     conn.execute("DROP TABLE _ver")
 
 
@@ -360,9 +401,9 @@ def load_all(conn: duckdb.DuckDBPyConnection, inputs: WarehouseInputs, key: priv
     if unknown:
         raise ValueError(f"unknown departments in inputs.accepted: {sorted(unknown)}")
     has_registry = stage_registry(conn, inputs.registry)
+    stage_links(conn, inputs.links)
     for department in DEPARTMENTS:
         stage_department(conn, department, inputs.accepted.get(department), has_registry)
-    stage_links(conn, inputs.links)
     record_keys(conn, key)
     for department in DEPARTMENTS:
         load_department(conn, department)

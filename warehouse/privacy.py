@@ -183,13 +183,23 @@ def scan_analyst_views(conn, schema: str = "analyst", max_examples: int = 1) -> 
         # a double prints with up to 17 significant digits: compare it at cents, as money is kept
         values = {c: (f'CAST(CAST("{c}" AS DECIMAL(38, 2)) AS VARCHAR)' if types[c] in ("DOUBLE", "FLOAT")
                       else f'CAST("{c}" AS VARCHAR)') for c in cols}
-        flags = ", ".join(
-            f"bool_or(regexp_matches({v}, $digits)) AS \"d:{c}\", "
-            f"bool_or({v} IN (SELECT name FROM _known_names)) AS \"n:{c}\"" for c, v in values.items())
-        row = conn.sql(f"SELECT {flags} FROM {qualified}", params={"digits": _DIGIT_RUN}).fetchall()[0]
+        flags = ", ".join(f"{_digit_flag(c, types[c], v)} AS \"d:{c}\", {_name_flag(types[c], v)} AS \"n:{c}\""
+                          for c, v in values.items())
+        row = conn.sql(f"SELECT {flags} FROM {qualified}",
+                       params={"digits": _DIGIT_RUN} if "$digits" in flags else {}).fetchall()[0]
+        digit_flagged = [c for i, c in enumerate(cols) if row[2 * i]]
+        if digit_flagged and max_examples == 1:
+            # one pass over the view for every flagged column and pattern (a view may be a wide join)
+            checks = [(c, kind) for c in digit_flagged for kind in LEAK_PATTERNS]
+            params = {f"p_{kind}": pattern for kind, pattern in LEAK_PATTERNS.items()}
+            found = conn.sql("SELECT " + ", ".join(f"min({values[c]}) FILTER (WHERE regexp_matches({values[c]}, $p_{kind}))"
+                                                   for c, kind in checks) + f" FROM {qualified}", params=params).fetchall()[0]
+            leaks += [Leak(view, c, kind, _redact(example)) for (c, kind), example in zip(checks, found)
+                      if example is not None]
+            digit_flagged = []
         for i, column in enumerate(cols):
             value = values[column]
-            if row[2 * i]:
+            if column in digit_flagged:
                 for kind, pattern in LEAK_PATTERNS.items():
                     found = conn.sql(f"SELECT {value} FROM {qualified} WHERE regexp_matches({value}, $p) "
                                      f"LIMIT {max_examples}", params={"p": pattern}).fetchall()
@@ -200,6 +210,24 @@ def scan_analyst_views(conn, schema: str = "analyst", max_examples: int = 1) -> 
                                  f"LIMIT {max_examples}", params={"p": NAME_SHAPE}).fetchall()
                 leaks += [Leak(view, column, "name", _redact(r[0])) for r in found]
     return leaks
+
+
+#: Numbers whose text (at cents) can hold a run of 11 digits are those of at least 11 integer digits.
+_NUMERIC_TYPES = ("DOUBLE", "FLOAT", "BIGINT", "UBIGINT", "HUGEINT", "UHUGEINT")
+
+
+def _digit_flag(column: str, dtype: str, value_sql: str) -> str:
+    """Whether any value of the column may hold a run of 11 digits; cheap tests before the regex."""
+    if dtype in _NUMERIC_TYPES or dtype.startswith("DECIMAL"):
+        return f'bool_or(abs("{column}") >= 1e10)'
+    return f"bool_or(length({value_sql}) >= 11 AND regexp_matches({value_sql}, $digits))"
+
+
+def _name_flag(dtype: str, value_sql: str) -> str:
+    """Whether any value equals a known raw name: only a plain text value can (a list or JSON prints brackets)."""
+    if dtype != "VARCHAR":
+        return "false"
+    return f"bool_or({value_sql} IN (SELECT name FROM _known_names))"
 
 
 def _name_sources() -> list[str]:
