@@ -61,12 +61,20 @@ def _most_common(m: pl.DataFrame, column: str, *, extra: list[str] = ()) -> pl.D
     )
 
 
-def _latest(m: pl.DataFrame, column: str) -> pl.DataFrame:
-    return (
-        m.filter(pl.col(column).is_not_null())
-        .sort(["person_id", "snapshot_date", "rel", column], descending=[False, True, False, False])
-        .unique("person_id", keep="first")
-        .select("person_id", column)
+def _latest(m: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Per person and column the value of the latest, most reliable mention that has one; ties: the smallest.
+
+    The ranking is computed once per person as a sort key, not one sort of every mention per column.
+    """
+    ranked = m.with_columns(
+        __order=pl.struct(pl.col("snapshot_date").cast(pl.Int32).neg(), "rel")
+    )
+    return ranked.group_by("person_id").agg(
+        [
+            pl.col(c).filter(pl.col(c).is_not_null()).sort_by([pl.col("__order").filter(pl.col(c).is_not_null()),
+                                                                 pl.col(c).filter(pl.col(c).is_not_null())]).first()
+            for c in columns
+        ]
     )
 
 
@@ -103,9 +111,7 @@ def best_evidence(mentions: pl.DataFrame) -> pl.DataFrame:
         .join(ids, on="person_id", how="left")
         .join(_most_common(m, "birth_date"), on="person_id", how="left")
         .join(_most_common(m, "gender"), on="person_id", how="left")
-        .join(_latest(m, "phone"), on="person_id", how="left")
-        .join(_latest(m, "village_code"), on="person_id", how="left")
-        .join(_latest(m, "address"), on="person_id", how="left")
+        .join(_latest(m, ["phone", "village_code", "address"]), on="person_id", how="left")
         .with_columns(
             birth_date=pl.coalesce("id_birth", "birth_date"),
             gender=pl.coalesce("id_gender", "gender"),
