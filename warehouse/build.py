@@ -68,10 +68,13 @@ def build_warehouse(
     demo: bool = False,
     privacy_scan: bool = True,
     threads: int | None = None,
+    previous: Path | str | None = None,
 ) -> BuildResult:
     """Build the warehouse into ``out_path`` (replaced if it exists: it must be a staging path).
 
     ``key`` defaults to ``privacy.load_key(demo=demo)`` (``HEARTH_PSEUDONYM_KEY``).
+    ``previous``: the published warehouse, if any; its ``ops.run`` rows (the run history) are
+    carried into the new file. It is opened read-only and only that table is read.
     Returns the counts and checks; publish only when ``result.ok``.
     """
     started = time.perf_counter()
@@ -111,16 +114,43 @@ def build_warehouse(
         t = step("checks", t)
         conn.execute("INSERT INTO ops.check VALUES " + ", ".join(["(?, ?, ?)"] * len(checks)),
                      [v for c in checks for v in (c.name, c.passed, c.detail)])
-        conn.execute("INSERT INTO ops.run VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        conn.execute("INSERT INTO ops.run VALUES (?, ?, ?, ?, ?, ?, ?, ?, true)",
                      [run_info.run_id, run_info.started_at, run_info.triggered_by, ruleset.version, ruleset.sha256,
                       key.key_id, key.demo, json.dumps(counts, sort_keys=True)])
         conn.execute("COMMIT")
+        # after the commit: a database cannot be attached and detached inside the build's transaction
+        carry_run_history(conn, previous, run_info.run_id)
         conn.execute("CHECKPOINT")
     finally:
         conn.close()
     step("total", started)
     return BuildResult(out, run_info.run_id, counts, checks, round(time.perf_counter() - started, 3),
                        ruleset.version, key.key_id, key.demo, timings)
+
+
+def carry_run_history(conn: duckdb.DuckDBPyConnection, previous: Path | str | None, run_id: str) -> int:
+    """Copy the earlier runs of the published warehouse ``previous`` into ``ops.run``; return how many.
+
+    A missing file is a first build. Columns the older file lacks are NULL; its runs are
+    never the one that built this file. A rerun under the same run ID is not carried twice.
+    """
+    if previous is None or not Path(previous).exists():
+        return 0
+    conn.execute("ATTACH ? AS _previous (READ_ONLY)", [str(previous)])
+    try:
+        have = {c for (c,) in conn.sql("SELECT column_name FROM duckdb_columns() WHERE database_name = '_previous' "
+                                        "AND schema_name = 'ops' AND table_name = 'run'").fetchall()}
+        if "run_id" not in have:
+            return 0
+        columns = ddl.table("ops.run").columns
+        select = ", ".join("false" if c.name == "built_this_file" else
+                           (f"p.{quote(c.name)}" if c.name in have else f"CAST(NULL AS {c.type})") for c in columns)
+        before = _scalar(conn, "SELECT count(*) FROM ops.run")
+        conn.execute(f"INSERT INTO ops.run SELECT {select} FROM _previous.ops.run p "
+                     "WHERE p.run_id IS NOT NULL AND p.run_id NOT IN (SELECT run_id FROM ops.run)")
+        return _scalar(conn, "SELECT count(*) FROM ops.run") - before
+    finally:
+        conn.execute("DETACH _previous")
 
 
 def user_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:

@@ -362,7 +362,8 @@ def _static_tables() -> list[Table]:
             Col("field", "VARCHAR", "Field at fault, when one is."),
             Col("reason", "VARCHAR", "Stable English reason, e.g. 'missing required value'.", True),
         ), ()),
-        Table("ops", "run", "The build that produced this file.", (
+        Table("ops", "run", "Warehouse builds: the one that produced this file (built_this_file) and, before it, "
+              "the runs of the warehouses published earlier, carried forward build after build.", (
             Col("run_id", "VARCHAR", "Run ID given by the caller.", True),
             Col("started_at", "TIMESTAMP", "When the run started (given by the caller)."),
             Col("triggered_by", "VARCHAR", "Who or what started the run."),
@@ -371,6 +372,8 @@ def _static_tables() -> list[Table]:
             Col("pseudonym_key_id", "VARCHAR", "Fingerprint of the pseudonym key (not the key): keys change when this changes.", True),
             Col("demo_key", "BOOLEAN", "True when the fixed demo key was used: not for real data.", True),
             Col("counts", "JSON", "Row counts per table.", True),
+            Col("built_this_file", "BOOLEAN", "True for the run that built this file; false for earlier runs "
+                "carried from the previously published warehouse.", True),
         ), ("run_id",)),
         Table("ops", "check", "Checks run on the built file before publishing.", (
             Col("check_name", "VARCHAR", "Check.", True),

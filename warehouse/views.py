@@ -109,7 +109,8 @@ def analyst_views() -> list[View]:
         View("file", "Files ingested and how the warehouse used them.", "SELECT * FROM ops.file"),
         View("quarantine_summary", "Quarantined rows counted per file and reason (the rows themselves are restricted).", """
             SELECT department, file_id, file_name, field, reason, count(*) AS n FROM ops.quarantine GROUP BY ALL"""),
-        View("run", "The build that produced this warehouse.", "SELECT * FROM ops.run"),
+        View("run", "Warehouse builds: the one that produced this file (built_this_file) and the earlier published ones.",
+             "SELECT * FROM ops.run"),
     ]
     return views
 
