@@ -4,6 +4,7 @@ The CLI and the tests use this; it executes exactly the assets and checks of
 ``pipelines.definitions`` (the same graph ``dagster dev`` shows).
 """
 
+import tempfile
 import threading
 import uuid
 import time
@@ -52,7 +53,14 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
     from pipelines.definitions import ASSETS, CHECKS, resources
 
     console = console or Console(stderr=True)
-    instance = instance or (dg.DagsterInstance.get() if _has_dagster_home() else dg.DagsterInstance.ephemeral())
+    scratch = None
+    if instance is None and _has_dagster_home():
+        instance = dg.DagsterInstance.get()
+    elif instance is None:
+        # On-disk SQLite (not the in-memory ephemeral instance): the progress
+        # display reads the event log while the run writes it.
+        scratch = tempfile.TemporaryDirectory(prefix="hearth-dagster-")
+        instance = dg.DagsterInstance.local_temp(scratch.name)
     started = time.time()
     invocation = uuid.uuid4().hex
     holder: dict[str, object] = {}
@@ -71,6 +79,9 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
     worker.start()
     _show_progress(worker, instance, invocation, console)
     worker.join()
+    if scratch is not None:
+        instance.dispose()
+        scratch.cleanup()
     if "error" in holder:
         raise holder["error"]  # type: ignore[misc]
     result: dg.ExecuteInProcessResult = holder["result"]  # type: ignore[assignment]
@@ -109,11 +120,17 @@ def _show_progress(worker: threading.Thread, instance: dg.DagsterInstance, invoc
         run_id = None
         while True:
             alive = worker.is_alive()
-            if run_id is None:
-                runs = instance.get_runs(filters=dg.RunsFilter(tags={"hearth/invocation": invocation}), limit=1)
-                run_id = runs[0].run_id if runs else None
-            if run_id is not None:
-                logs = instance.all_logs(run_id)
+            try:
+                if run_id is None:
+                    runs = instance.get_runs(filters=dg.RunsFilter(tags={"hearth/invocation": invocation}), limit=1)
+                    run_id = runs[0].run_id if runs else None
+                logs = instance.all_logs(run_id) if run_id is not None else []
+            except Exception:  # storage busy with the run's own writes: show progress on the next tick
+                logs = []
+                if alive:
+                    time.sleep(0.2)
+                    continue
+            if run_id is not None and logs:
                 for entry in logs[seen:]:
                     event = entry.dagster_event
                     if event is None or not event.step_key:

@@ -10,6 +10,7 @@ untouched, and two runs at once never read each other's half-written tables.
 """
 
 import fcntl
+import io
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,7 +47,7 @@ class LinkageStaging:
         A rerun over the same input adds nothing (its events are already there)."""
         if not self.published_lineage_path.exists():
             return new_events.unique(maintain_order=True)
-        published = pl.read_parquet(self.published_lineage_path)
+        published = pl.read_parquet(io.BytesIO(self.published_lineage_path.read_bytes()))
         return pl.concat([published, new_events], how="diagonal_relaxed").unique(maintain_order=True)
 
     def write(self, result: HouseholdLinkResult) -> None:

@@ -11,6 +11,7 @@ parallel ingest runs do not lose each other's rows.
 from __future__ import annotations
 
 import fcntl
+import io
 import hashlib
 import os
 import tempfile
@@ -85,9 +86,14 @@ def empty_registry() -> pl.DataFrame:
 
 
 def load_registry(state: StateDir) -> pl.DataFrame:
-    if not state.registry_path.exists():
+    try:
+        # One open, one read: another process may os.replace the registry at any
+        # moment, and a reader that opens the path twice (footer, then pages)
+        # could pair the old footer with the new pages.
+        data = state.registry_path.read_bytes()
+    except FileNotFoundError:
         return empty_registry()
-    return pl.read_parquet(state.registry_path).select(
+    return pl.read_parquet(io.BytesIO(data)).select(
         pl.col(name).cast(dtype) for name, dtype in REGISTRY_SCHEMA.items())
 
 

@@ -65,7 +65,8 @@ class LinkageState:
         path = Path(state_dir) / ASSIGNMENTS_FILE
         if not path.exists():
             return None
-        return cls(pl.read_parquet(path).cast(ASSIGNMENTS_SCHEMA))
+        # read in one open: a concurrent run may os.replace the file at any moment
+        return cls(pl.read_parquet(io.BytesIO(path.read_bytes())).cast(ASSIGNMENTS_SCHEMA))
 
     def save(self, state_dir: str | Path) -> Path:
         path = Path(state_dir) / ASSIGNMENTS_FILE
