@@ -20,7 +20,7 @@ import duckdb
 import yaml
 
 from schemas.departments import DEPARTMENTS
-from warehouse.ddl import FACT_TABLES, fact_table, quote
+from warehouse.ddl import FACT_TABLES, Kind, fact_layout, fact_table, identity_table, quote
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
 IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -160,6 +160,11 @@ def _check_test(rule: str, test: dict, path: Path, context: bool) -> None:
             raise RulesError(f"{where}: an absent test needs known_in: [departments]")
         for d in known:
             _department(d, path)
+        for named in test.get("known_by_id") or []:
+            d = _department((named or {}).get("department"), path)
+            if not isinstance(named, dict) or named.get("column") not in _id_columns(d):
+                raise RulesError(f"{where}: known_by_id entries are {{department, column}} with an ID-number column "
+                                 f"of that department, one of {_id_columns(d)}; got {named!r}")
     elif kind == "household" and not context:
         measures = test.get("measures")
         if not isinstance(measures, dict) or not measures:
@@ -366,26 +371,80 @@ def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
     return text.format(thresholds=sql.thresholds_struct(), joins=" ".join(sql.joins)), sql.params
 
 
+#: ID numbers in rows the department sent but validation quarantined (e.g. a blank name), in its latest
+#: file up to each snapshot: their persons are not known to be absent. ``$department`` is bound by the caller.
+QUARANTINED_IDS_SQL = """
+    WITH latest_file AS (
+        SELECT s.snapshot_date, f.file_id FROM ops.file f JOIN monitor.snapshot s ON f.extract_date <= s.snapshot_date
+        WHERE f.department = $department AND f.role <> 'superseded'
+        QUALIFY f.extract_date = max(f.extract_date) OVER (PARTITION BY s.snapshot_date, coalesce(f.county_from_name, '')))
+    SELECT DISTINCT l.snapshot_date, unnest(regexp_extract_all(upper(q.raw_row), '[0-9]{17}[0-9X]')) AS id_number
+    FROM restricted.quarantine_row q JOIN latest_file l ON l.file_id = q.file_id WHERE q.department = $department"""
+
+VALID_ID = "('valid', 'legacy_converted')"
+
+
+def _id_columns(department: str) -> list[str]:
+    layout = fact_layout(department)
+    return [n for n in layout.identity_fields if layout.specs[n].kind is Kind.ID_NUMBER]
+
+
+def _identity_join(department: str) -> str:
+    ident = identity_table(department).name
+    return f"JOIN restricted.{quote(ident)} i ON i.record_id = f.record_id AND i.valid_from = f.valid_from"
+
+
 def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: str) -> tuple[str, dict]:
+    """Persons known to another department but absent from ``department``'s data as of each snapshot.
+
+    Known: persons linked to a ``known_in`` record, and persons only named on one by a valid ID number
+    (``known_by_id``, e.g. a pupil's guardian), counted against that record's household. Present:
+    linked to a record of ``department``, or their ID number is on one of its records or in a row of
+    it that validation quarantined. Only counties whose ``department`` data exists are judged.
+    """
     department = test["department"]
     known = sorted(set(test["known_in"]) - {department})
     params = {"rule": rule.name, "department": department, "test": f"{index}:absent", "version": version}
     known_union = " UNION ALL ".join(
         f"SELECT snapshot_date, person_id, household_id, county, '{d}' AS known_in FROM _asof_{d} "
         "WHERE person_id IS NOT NULL AND household_id IS NOT NULL" for d in known)  # d: validated department name
+    named_union = " UNION ALL ".join(
+        f"SELECT f.snapshot_date, f.household_id, f.county, i.{quote(n['column'])} AS id_number, '{n['department']}' AS known_in "
+        f"FROM _asof_{n['department']} f {_identity_join(n['department'])} "
+        f"WHERE f.household_id IS NOT NULL AND f.{quote(n['column'] + '_status')} IN {VALID_ID}"
+        for n in test.get("known_by_id") or []) or \
+        "SELECT NULL::DATE AS snapshot_date, NULL AS household_id, NULL AS county, NULL AS id_number, NULL AS known_in WHERE false"
+    own_ids = " UNION ".join(
+        f"SELECT f.snapshot_date, i.{quote(c)} AS id_number FROM _asof_{department} f {_identity_join(department)} "
+        f"WHERE i.{quote(c)} IS NOT NULL" for c in _id_columns(department)) or \
+        "SELECT NULL::DATE AS snapshot_date, NULL AS id_number WHERE false"
     text = (
         _hit_columns(target)
         + f"WITH known AS ({known_union}), "
         f"covered AS (SELECT DISTINCT snapshot_date, county FROM _asof_{department}), "
-        f"present AS (SELECT DISTINCT snapshot_date, person_id FROM _asof_{department} WHERE person_id IS NOT NULL), "
+        f"quarantined AS ({QUARANTINED_IDS_SQL}), "
+        f"present AS (SELECT DISTINCT snapshot_date, person_id FROM _asof_{department} WHERE person_id IS NOT NULL "
+        "  UNION SELECT q.snapshot_date, p.person_id FROM quarantined q JOIN restricted.person_identity p USING (id_number)), "
+        f"present_ids AS ({own_ids} UNION SELECT snapshot_date, id_number FROM quarantined "
+        "  UNION SELECT p.snapshot_date, i.id_number FROM present p JOIN restricted.person_identity i USING (person_id) "
+        "  WHERE i.id_number IS NOT NULL), "
+        f"named AS ({named_union}), "
         "missing AS (SELECT k.snapshot_date, k.person_id, k.household_id, min(k.county) AS county, "
         "  list(DISTINCT k.known_in ORDER BY k.known_in) AS known_in FROM known k "
         "  JOIN covered c ON c.snapshot_date = k.snapshot_date AND c.county = k.county "
         "  ANTI JOIN present p ON p.snapshot_date = k.snapshot_date AND p.person_id = k.person_id "
-        "  GROUP BY k.snapshot_date, k.person_id, k.household_id) "
+        "  GROUP BY k.snapshot_date, k.person_id, k.household_id), "
+        "named_missing AS (SELECT n.snapshot_date, any_value(pi.person_id ORDER BY pi.person_id) AS person_id, n.household_id, "
+        "  min(n.county) AS county, list(DISTINCT n.known_in ORDER BY n.known_in) AS known_in FROM named n "
+        "  JOIN covered c ON c.snapshot_date = n.snapshot_date AND c.county = n.county "
+        "  ANTI JOIN present_ids p ON p.snapshot_date = n.snapshot_date AND p.id_number = n.id_number "
+        "  LEFT JOIN restricted.person_identity pi ON pi.id_number = n.id_number "
+        "  GROUP BY n.snapshot_date, n.household_id, n.id_number "
+        "  HAVING NOT EXISTS (SELECT 1 FROM missing m WHERE m.snapshot_date = n.snapshot_date AND m.household_id = n.household_id "
+        "                     AND m.person_id = any_value(pi.person_id ORDER BY pi.person_id))) "
         "SELECT $rule, snapshot_date, household_id, person_id, $department, NULL, NULL, $test, "
         "to_json(struct_pack(\"values\" := struct_pack(known_in := known_in, absent_from := $department), "
-        "thresholds := NULL)), county, $version FROM missing")
+        "thresholds := NULL)), county, $version FROM (SELECT * FROM missing UNION ALL SELECT * FROM named_missing)")
     return text, params
 
 
