@@ -28,6 +28,7 @@ test: env
 ## make bench: county-scale benchmark (25k, 50k, 100k households); writes bench/results.json
 bench: env
 	$(VENV)/bin/python -m bench
+	$(VENV)/bin/python -m bench.readme
 
 bench-quick: env
 	$(VENV)/bin/python -m bench --sizes 25000
