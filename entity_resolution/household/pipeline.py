@@ -7,6 +7,7 @@ person IDs) -> households (per snapshot, stable household IDs) -> outputs.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
