@@ -408,10 +408,19 @@ def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
     known_union = " UNION ALL ".join(
         f"SELECT snapshot_date, person_id, household_id, county, '{d}' AS known_in FROM _asof_{d} "
         "WHERE person_id IS NOT NULL AND household_id IS NOT NULL" for d in known)  # d: validated department name
+    # The ID number comes from the version in force, else from the record's latest version that has a
+    # valid one: a person named on a record stays the same person when one extract left the cell blank.
     named_union = " UNION ALL ".join(
-        f"SELECT f.snapshot_date, f.household_id, f.county, i.{quote(n['column'])} AS id_number, '{n['department']}' AS known_in "
+        f"SELECT f.snapshot_date, f.household_id, f.county, "
+        f"  coalesce(CASE WHEN f.{quote(n['column'] + '_status')} IN {VALID_ID} THEN i.{quote(n['column'])} END, "
+        f"           r.id_number) AS id_number, '{n['department']}' AS known_in "
         f"FROM _asof_{n['department']} f {_identity_join(n['department'])} "
-        f"WHERE f.household_id IS NOT NULL AND f.{quote(n['column'] + '_status')} IN {VALID_ID}"
+        f"LEFT JOIN (SELECT c.record_id, arg_max(ci.{quote(n['column'])}, c.valid_from) AS id_number "
+        f"           FROM core.{quote(FACT_TABLES[n['department']])} c "
+        f"           JOIN restricted.{quote(identity_table(n['department']).name)} ci "
+        f"             ON ci.record_id = c.record_id AND ci.valid_from = c.valid_from "
+        f"           WHERE c.{quote(n['column'] + '_status')} IN {VALID_ID} GROUP BY c.record_id) r ON r.record_id = f.record_id "
+        f"WHERE f.household_id IS NOT NULL"
         for n in test.get("known_by_id") or []) or \
         "SELECT NULL::DATE AS snapshot_date, NULL AS household_id, NULL AS county, NULL AS id_number, NULL AS known_in WHERE false"
     own_ids = " UNION ".join(
@@ -436,7 +445,7 @@ def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
         "  GROUP BY k.snapshot_date, k.person_id, k.household_id), "
         "named_missing AS (SELECT n.snapshot_date, any_value(pi.person_id ORDER BY pi.person_id) AS person_id, n.household_id, "
         "  min(n.county) AS county, list(DISTINCT n.known_in ORDER BY n.known_in) AS known_in FROM named n "
-        "  JOIN covered c ON c.snapshot_date = n.snapshot_date AND c.county = n.county "
+        "  JOIN covered c ON c.snapshot_date = n.snapshot_date AND c.county = n.county AND n.id_number IS NOT NULL "
         "  ANTI JOIN present_ids p ON p.snapshot_date = n.snapshot_date AND p.id_number = n.id_number "
         "  LEFT JOIN restricted.person_identity pi ON pi.id_number = n.id_number "
         "  GROUP BY n.snapshot_date, n.household_id, n.id_number "
