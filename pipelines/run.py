@@ -85,11 +85,15 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
     if "error" in holder:
         raise holder["error"]  # type: ignore[misc]
     result: dg.ExecuteInProcessResult = holder["result"]  # type: ignore[assignment]
-    failed_steps = []
+    failed_steps, retried = [], {}
     for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE" and event.step_key:
-            error = getattr(event.event_specific_data, "error", None)
-            message = (error.message.strip().splitlines() or [""])[-1] if error is not None else ""
+        error = getattr(event.event_specific_data, "error", None) if event.step_key else None
+        message = (error.message.strip().splitlines() or [""])[-1] if error is not None else ""
+        if event.event_type_value == "STEP_UP_FOR_RETRY" and message:
+            retried[event.step_key] = message  # the cause, which "max retries exceeded" hides
+        elif event.event_type_value == "STEP_FAILURE" and event.step_key:
+            if event.step_key in retried:
+                message = f"{message} (last error: {retried[event.step_key]})"
             failed_steps.append(f"{event.step_key}: {message}" if message else event.step_key)
     failed_checks, warnings = [], []
     for check in result.get_asset_check_evaluations():

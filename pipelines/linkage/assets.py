@@ -29,17 +29,18 @@ LINKAGE_KEY = dg.AssetKey(["linkage", "households"])
 )
 def household_links(context: dg.AssetExecutionContext, hearth: HearthResource) -> dg.MaterializeResult:
     settings = hearth.settings()
-    frames = load_frames(settings.state)
-    if not frames:
-        raise dg.Failure("No accepted department rows to link: nothing has been ingested yet.")
-    previous = LinkageState.load(settings.state)
-    decisions_path = settings.state / DECISIONS_FILE
-    decisions = load_decisions(decisions_path) if decisions_path.exists() else None
     with fail_fast_on_data_errors("linking households"):
+        frames = load_frames(settings.state)
+        if not frames:
+            raise dg.Failure("No accepted department rows to link: nothing has been ingested yet.",
+                             allow_retries=False)
+        previous = LinkageState.load(settings.state)
+        decisions_path = settings.state / DECISIONS_FILE
+        decisions = load_decisions(decisions_path) if decisions_path.exists() else None
         result = link_households(frames, previous, decisions)
-    staging = LinkageStaging(settings.state, context.run.run_id)
-    staging.write(result)
-    staging.prune()
+        staging = LinkageStaging(settings.state, context.run.run_id)
+        staging.write(result)
+        staging.prune()
     return dg.MaterializeResult(metadata=linkage_metadata(result.record_link, result.id_lineage,
                                                           result.review_queue, result.timings,
                                                           had_previous=previous is not None))
