@@ -131,28 +131,37 @@ def form_households(mentions: pl.DataFrame, previous: pl.DataFrame | None = None
 
     # 1-3. un-anchored persons take the anchor their strongest evidence group
     #      holds most often, round after round (a guardian's child's family_no ...).
+    #      Counts per (group, anchor) grow by the persons a round anchors, and
+    #      only the still un-anchored rows are searched: each round costs what
+    #      it adds, not a join of every group row with every anchor.
     weak = groups.filter(pl.col("priority") > PRIORITY_CASE)
+    group_keys = ["group", "priority", "anchor"]
+    group_anchor = (
+        weak.join(anchors.select("person_id", "anchor"), on="person_id").group_by(group_keys)
+        .agg(n=pl.len().cast(pl.Int64))
+    )
+    pending = weak.join(anchors.select("person_id"), on="person_id", how="anti")
     for _ in range(MAX_ROUNDS):
-        group_anchor = (
-            weak.join(anchors.select("person_id", "anchor"), on="person_id")
-            .group_by("group", "priority", "anchor")
-            .agg(n=pl.len())
-        )
         candidates = (
-            weak.join(anchors.select("person_id"), on="person_id", how="anti")
-            .join(group_anchor, on=["group", "priority"])
+            pending.join(group_anchor, on=["group", "priority"])
             .sort(["person_id", "priority", "n", "anchor"], descending=[False, False, True, False])
             .unique("person_id", keep="first")
         )
         if candidates.height == 0:
             break
-        anchors = pl.concat([
-            anchors,
-            candidates.select(
-                "person_id", "anchor",
-                evidence=pl.col("priority").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String),
-            ),
-        ])
+        new = candidates.select(
+            "person_id", "anchor",
+            evidence=pl.col("priority").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String),
+        )
+        anchors = pl.concat([anchors, new])
+        pending = pending.join(new.select("person_id"), on="person_id", how="anti")
+        added = (
+            weak.join(new.select("person_id", "anchor"), on="person_id")
+            .group_by(group_keys).agg(n=pl.len().cast(pl.Int64))
+        )
+        group_anchor = (
+            pl.concat([group_anchor, added]).group_by(group_keys).agg(n=pl.col("n").sum())
+        )
 
     # Persons still un-anchored share only weak groups with each other: components.
     loose = weak.join(anchors.select("person_id"), on="person_id", how="anti")
