@@ -164,10 +164,19 @@ class SizeRun:
         figures = {"ok": process["exit_code"] == 0, "process": process, "seconds": process["wall_seconds"],
                    "cpu_seconds": process["cpu_seconds"], "peak_rss_mb": process["peak_rss_mb"],
                    "published": (folder / "warehouse.duckdb").exists(),
-                   "staged_linkage": (folder / "state" / "linkage" / "staging" / "record_link.parquet").exists()}
+                   "staged_linkage": bool(staged_linkage_folder(folder / "state"))}
         if not figures["ok"]:
             figures["error"] = failure_lines(log)
         return figures
+
+
+def staged_linkage_folder(state: Path) -> Path | None:
+    """The linkage outputs a run left: the published ones, else the newest run's staging."""
+    published = state / "linkage" / "published"
+    if (published / "record_link.parquet").exists():
+        return published
+    runs = sorted((state / "linkage" / "runs").glob("*/record_link.parquet"), key=lambda p: p.stat().st_mtime)
+    return runs[-1].parent if runs else None
 
 
 def usable(phase: dict | None, name: str) -> bool:

@@ -280,7 +280,11 @@ def phase_warehouse(params: dict) -> dict:
     key = privacy.load_key(demo=True, environ={})  # synthetic data: the fixed demo key, as `make demo` uses
     with Sampler() as sampler:
         cpu0, t0 = time.process_time(), time.perf_counter()
-        built = build_warehouse(warehouse_inputs(HearthResource.from_settings(settings)), staging_path(target),
+        from bench.harness import staged_linkage_folder
+
+        staged = staged_linkage_folder(Path(params["state"]))
+        run_id = None if staged is None or staged.name == "published" else staged.name
+        built = build_warehouse(warehouse_inputs(HearthResource.from_settings(settings), run_id), staging_path(target),
                                 RunInfo(run_id="bench", started_at=dt.datetime.now(), triggered_by="bench"),
                                 key=key, demo=True)
         t1, cpu1 = time.perf_counter(), time.process_time()

@@ -72,7 +72,7 @@ def warehouse_staging(context: dg.AssetExecutionContext, hearth: HearthResource,
             warehouse_inputs(hearth, context.run.run_id), staging_path(settings.warehouse, context.run.run_id),
             RunInfo(run_id=context.run.run_id, started_at=dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
                     triggered_by=context.run.tags.get("hearth/trigger", context.run.tags.get("dagster/sensor_name", ""))),
-            key=key, demo=key.demo,
+            key=key, demo=key.demo, previous=settings.warehouse if settings.warehouse.exists() else None,
         )
     hits = rule_hit_counts(result.path)
     return dg.MaterializeResult(metadata={
