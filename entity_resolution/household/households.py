@@ -105,13 +105,17 @@ def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
     return groups.join(phone_too_big, on="group", how="anti")
 
 
-def form_households(mentions: pl.DataFrame, previous: pl.DataFrame | None = None) -> pl.DataFrame:
+def form_households(
+    mentions: pl.DataFrame, previous: pl.DataFrame | None = None, heads: bool = True
+) -> pl.DataFrame:
     """Households of one snapshot: ``person_id, cluster, is_head, relation, evidence``.
 
     ``cluster`` is a throw-away label; ``stable_ids`` turns it into a household ID.
     ``previous``: ``person_id, household_id`` at the date before, so that a
     member whose own evidence is missing from this snapshot stays put
-    (``_keep_members_without_evidence``).
+    (``_keep_members_without_evidence``). ``heads=False`` (a draft that only
+    needs who lives with whom) skips choosing heads: ``is_head`` and
+    ``relation`` are null.
     """
     persons = mentions.select("person_id").unique()
     groups = evidence_groups(mentions)
@@ -182,6 +186,10 @@ def form_households(mentions: pl.DataFrame, previous: pl.DataFrame | None = None
     membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
     if previous is not None and previous.height:
         membership = _keep_members_without_evidence(membership, previous)
+    if not heads:
+        return membership.rename({"anchor": "cluster"}).with_columns(
+            is_head=pl.lit(None, dtype=pl.Boolean), relation=pl.lit(None, dtype=pl.String)
+        )
     return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
 
 
@@ -281,7 +289,8 @@ def households_by_snapshot(
     previous date's. Returns ``(membership, lineage)`` with ``membership``
     columns ``snapshot_date, person_id, household_id, is_head, relation,
     evidence``. ``stable_ids=False`` (a draft) labels households by their
-    throw-away cluster and writes no lineage.
+    throw-away cluster, chooses no heads (``is_head``, ``relation`` null) and
+    writes no lineage.
     """
     if dates is None:
         dates = sorted(mentions.get_column("snapshot_date").unique().drop_nulls().to_list())
@@ -300,7 +309,8 @@ def households_by_snapshot(
                 if earlier.height:
                     before = earlier.filter(pl.col("snapshot_date") == earlier["snapshot_date"].max())
         clusters = form_households(
-            mentions_as_of(mentions, date), None if before is None else before.select("person_id", "household_id")
+            mentions_as_of(mentions, date), None if before is None else before.select("person_id", "household_id"),
+            heads=stable_ids,
         )
         before_frame = None if before is None else before.select(
             member="person_id", id="household_id",
