@@ -354,8 +354,8 @@ def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> 
 
     people = mentions.group_by("person_id").agg(
         has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
-        birth=pl.col("birth_date").drop_nulls().mode().first(),
-        gender=pl.col("gender").drop_nulls().mode().first(),
+        birth=pl.col("birth_date").drop_nulls().mode().sort().first(),
+        gender=pl.col("gender").drop_nulls().mode().sort().first(),
     )
     named = (
         mentions.select("snapshot_date", "person_id", "name_pinyin").drop_nulls().unique()
@@ -401,7 +401,7 @@ def named_adult_in_village(mentions: pl.DataFrame) -> pl.DataFrame:
         naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
         has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
         birth=pl.col("birth_date").drop_nulls().min(),
-        gender=pl.col("gender").drop_nulls().mode().first(),
+        gender=pl.col("gender").drop_nulls().mode().sort().first(),
     )
     orphans = per_person.filter(pl.col("naming_only") & ~pl.col("has_valid")).select("person_id", "gender")
     if orphans.height == 0:
