@@ -383,7 +383,7 @@ NAMING_ROLES = ("head", "owner", "guardian")
 ADULT_AGE = 18
 
 
-def named_adult_in_village(mentions: pl.DataFrame) -> pl.DataFrame:
+def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | None = None) -> pl.DataFrame:
     """Person pairs ``a, b``: a person known only from household-level records is the one adult of that name in the village.
 
     A water survey or a housing register names the household's head or owner
@@ -394,6 +394,13 @@ def named_adult_in_village(mentions: pl.DataFrame) -> pl.DataFrame:
     and is an adult (or of unknown age) of a compatible gender, provided that
     person is the only one, and does not already hold a record of the same
     department and role in the same snapshot.
+
+    When two or more adults of that name live in the village (李伟, 张伟), the
+    record's own contact details decide, and only when they single out one
+    candidate (``_contact_choice``): first its phone, then the group number of
+    its address. ``membership`` (``snapshot_date, person_id, household_id``,
+    e.g. a draft) lets a candidate's household lend its phones and addresses:
+    a household often shares one phone, registered under another member.
     """
     from entity_resolution.household.mentions import VALID_ID_STATUSES
 
@@ -429,7 +436,10 @@ def named_adult_in_village(mentions: pl.DataFrame) -> pl.DataFrame:
         .select("person_id", "candidate")
         .unique()
     )
-    unique = matches.filter(pl.len().over("person_id") == 1)
+    unique = pl.concat([
+        matches.filter(pl.len().over("person_id") == 1),
+        _contact_choice(mentions, matches.filter(pl.len().over("person_id") > 1), membership),
+    ])
     # The orphan's own records must not clash with a record the candidate holds (one per department, role, snapshot).
     slots = mentions.select("person_id", "department", "role", "snapshot_date").unique()
     clash = (
@@ -438,3 +448,108 @@ def named_adult_in_village(mentions: pl.DataFrame) -> pl.DataFrame:
         .select("person_id")
     )
     return unique.join(clash, on="person_id", how="anti").select(a="person_id", b="candidate")
+
+
+_ZH_UNITS = "一二三四五六七八九"
+
+
+def _zh_numeral(n: int, one_ten: bool = False) -> str:
+    """1..99 in Chinese numerals: 3 -> 三, 12 -> 十二 (一十二 with ``one_ten``), 20 -> 二十."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("一十" if one_ten else "十") if tens == 1 else _ZH_UNITS[tens - 1] + "十"
+    return head + ("" if ones == 0 else _ZH_UNITS[ones - 1])
+
+
+#: Chinese group numbers as written (一 ... 九十九, 一十二, 两), for a dictionary lookup instead of a Python call per row.
+_ZH_GROUP_NUMBERS = {_zh_numeral(n, one_ten): str(n) for n in range(1, 100) for one_ten in (False, True)} | {"两": "2"}
+
+
+def address_group() -> pl.Expr:
+    """The village group (组 / 社 / 村民小组) an address names, as a number in text, else null.
+
+    Real addresses are written in full or cut down to the village and group
+    (``XX村3组``, ``XX村三组``, ``第三村民小组``); the group number is the part
+    every form keeps. Full-width digits count as digits.
+    """
+    text = pl.col("address").str.replace_all(r"\s", "")
+    for i, wide in enumerate("０１２３４５６７８９"):
+        text = text.str.replace_all(wide, str(i), literal=True)
+    raw = (
+        text.str.extract_all(r"[0-9零〇一二两三四五六七八九十]+(?:村民小组|小组|组|社)").list.last()
+        .str.extract(r"^([0-9]+|[零〇一二两三四五六七八九十]+)", 1)
+    )
+    digits = raw.str.replace(r"^0+", "")
+    return (
+        pl.when(raw.str.contains(r"^[0-9]+$")).then(pl.when(digits == "").then(None).otherwise(digits))
+        .otherwise(raw.replace_strict(_ZH_GROUP_NUMBERS, default=None, return_dtype=pl.String))
+    )
+
+
+def _contact_choice(
+    mentions: pl.DataFrame, ambiguous: pl.DataFrame, membership: pl.DataFrame | None
+) -> pl.DataFrame:
+    """``person_id, candidate``: of an orphan's several same-name candidates, the one its contact details single out.
+
+    The orphan's records (a water survey, a housing register) carry a phone and
+    an address. A candidate is matched by phone when that phone is one of the
+    candidate's own records' phones or, with ``membership``, of their
+    household's members' records; by address when the address names the same
+    village group as one of those records (the candidates all live in the
+    orphan's village, so the group number alone is compared: a blank village
+    code does not hide it). Phone first: when exactly one candidate shares a
+    phone, it is the one; when none does, the address group decides if exactly
+    one candidate's records or household are in that group. Anything
+    else (two candidates with the phone, or the group, or none) links nothing.
+    Placeholder phones and phones shared by more than ``MAX_PERSONS_PER_PHONE``
+    persons say nothing. The orphans' own records never lend evidence to a
+    candidate.
+    """
+    empty = pl.DataFrame(schema={"person_id": pl.String, "candidate": pl.String})
+    if ambiguous.height == 0:
+        return empty
+    orphans = ambiguous.select("person_id").unique()
+    candidates = ambiguous.select("candidate").unique()
+    # Whose records count: each candidate's own and, per snapshot, their household's members'.
+    known_by = candidates.select("candidate", person_id="candidate").join(
+        mentions.select("snapshot_date", "person_id").unique(), on="person_id"
+    )
+    if membership is not None and membership.height:
+        mates = membership.select("snapshot_date", "person_id", "household_id")
+        known_by = pl.concat([
+            known_by,
+            mates.rename({"person_id": "candidate"}).join(candidates, on="candidate", how="semi")
+            .join(mates, on=["snapshot_date", "household_id"])
+            .select("candidate", "person_id", "snapshot_date"),
+        ]).unique()
+    # The orphans' own records never vouch for a candidate.
+    known_by = known_by.join(orphans, on="person_id", how="anti")
+    common = (
+        mentions.filter(pl.col("phone").is_not_null())
+        .group_by("phone").agg(n=pl.col("person_id").n_unique())
+        .filter(pl.col("n") > MAX_PERSONS_PER_PHONE).get_column("phone")
+    )
+    relevant = pl.concat([orphans.get_column("person_id"), known_by.get_column("person_id")]).unique()
+    phone_ok = pl.col("phone").is_not_null() & ~placeholder_phone() & ~pl.col("phone").is_in(common.implode())
+    contact = mentions.filter(pl.col("person_id").is_in(relevant.implode())).select(
+        "snapshot_date", "person_id", phone=pl.when(phone_ok).then(pl.col("phone")), group=address_group(),
+    )
+    own = contact.join(orphans, on="person_id", how="semi")
+    lent = known_by.join(contact, on=["snapshot_date", "person_id"]).select("candidate", "phone", "group")
+    phones = lent.select("candidate", "phone").drop_nulls().unique()
+    groups = lent.select("candidate", "group").drop_nulls().unique()
+    own_phones = own.select("person_id", "phone").drop_nulls().unique()
+    own_groups = own.select("person_id", "group").drop_nulls().unique()
+    by_phone = (
+        ambiguous.join(own_phones, on="person_id").join(phones, on=["candidate", "phone"])
+        .select("person_id", "candidate").unique()
+    )
+    by_group = (
+        ambiguous.join(own_groups, on="person_id").join(groups, on=["candidate", "group"])
+        .select("person_id", "candidate").unique()
+    )
+    phone_pick = by_phone.filter(pl.len().over("person_id") == 1)
+    group_pick = (
+        by_group.join(by_phone.select("person_id").unique(), on="person_id", how="anti")
+        .filter(pl.len().over("person_id") == 1)
+    )
+    return pl.concat([phone_pick, group_pick]).select("person_id", "candidate")

@@ -139,7 +139,9 @@ def link_households(
         # household evidence resolves; then persons and households for real.
         draft = mentions.with_columns(person_id=pl.col("person_cluster"))
         draft_membership, _ = households_by_snapshot(draft, stable_ids=False)
-        merges = pl.concat([same_name_in_household(draft, draft_membership), named_adult_in_village(draft)])
+        merges = pl.concat([
+            same_name_in_household(draft, draft_membership), named_adult_in_village(draft, draft_membership)
+        ])
         if merges.height:
             merged = connected_components(merges)
             mention_cluster = mention_cluster.join(
