@@ -88,6 +88,8 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
     failed_steps, retried = [], {}
     for event in result.all_events:
         error = getattr(event.event_specific_data, "error", None) if event.step_key else None
+        while error is not None and getattr(error, "cause", None) is not None:
+            error = error.cause  # the user's error, not Dagster's retry wrapper
         message = (error.message.strip().splitlines() or [""])[-1] if error is not None else ""
         if event.event_type_value == "STEP_UP_FOR_RETRY" and message:
             retried[event.step_key] = message  # the cause, which "max retries exceeded" hides

@@ -27,3 +27,17 @@ def clean(drop, tmp_path_factory) -> dict:
     shutil.copytree(drop, landing)
     run(landing, root / "warehouse.duckdb")
     return content(root / "warehouse.duckdb")
+
+
+@pytest.fixture(scope="session")
+def january(drop, tmp_path_factory) -> tuple[Path, dict]:
+    """A warehouse published from the first snapshot only: the 'previous' one a fault must not damage."""
+    root = tmp_path_factory.mktemp("january")
+    landing = root / "landing"
+    for path in drop.rglob("*"):
+        if path.is_file() and "_truth" not in path.parts and "0705" not in path.name and "7月" not in path.name:
+            target = landing / path.relative_to(drop)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
+    run(landing, root / "warehouse.duckdb")
+    return root / "warehouse.duckdb", content(root / "warehouse.duckdb")

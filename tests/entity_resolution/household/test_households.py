@@ -2,7 +2,12 @@ import datetime as dt
 
 import polars as pl
 
-from entity_resolution.household.households import form_households, households_by_snapshot, mentions_as_of
+from entity_resolution.household.households import (
+    form_households,
+    households_by_snapshot,
+    mentions_as_of,
+    named_adult_in_village,
+)
 from entity_resolution.household.mentions import build_mentions
 
 from household_frames import frame, make_id
@@ -142,3 +147,45 @@ def test_member_missing_from_one_extract_keeps_the_household_id():
     ids = {(row["snapshot_date"], row["person_id"]): row["household_id"] for row in membership.iter_rows(named=True)}
     assert ids[(D1, SON)] == ids[(D1, WIFE)]
     assert ids[(D2, SON)] == ids[(D2, WIFE)] == ids[(D1, WIFE)]
+
+
+def _two_li_wei(water_rows):
+    """Two adults named 李伟 in one village, each in a household with its own phone and group; water records as given."""
+    li_a = make_id("529901", dt.date(1970, 1, 1), 11)
+    li_b = make_id("529901", dt.date(1980, 1, 1), 31)
+    wife_a = make_id("529901", dt.date(1972, 1, 1), 22)
+    frames = {
+        "health": frame("health", D1, [
+            {"record_id": "H1", "name": "李伟", "id_number": li_a, "family_no": "FA", "village_code": V,
+             "address": "某镇某村3组"},
+            # the household's phone is registered under the wife
+            {"record_id": "H2", "name": "张芳", "id_number": wife_a, "family_no": "FA", "village_code": V,
+             "phone": "13912345678", "address": "某村三组"},
+            {"record_id": "H3", "name": "李伟", "id_number": li_b, "family_no": "FB", "village_code": V,
+             "phone": "13987654321", "address": "某村7组"},
+        ]),
+        "water": frame("water", D1, [{"record_id": f"W{i}", "head_name": "李伟", "village_code": V, **row}
+                                     for i, row in enumerate(water_rows)]),
+    }
+    mentions = build_mentions(frames).with_columns(
+        person_id=pl.coalesce("id_number", pl.concat_str([pl.lit("w"), "record_id"]))
+    )
+    membership = households_by_snapshot(mentions, stable_ids=False)[0]
+    return named_adult_in_village(mentions, membership), li_a, li_b
+
+
+def test_id_less_head_with_two_same_name_adults_is_decided_by_household_phone_or_group():
+    pairs, li_a, li_b = _two_li_wei([
+        {"phone": "13912345678", "address": "某村"},           # the wife's phone: household A
+        {"phone": "13800000000", "address": "某村七组"},       # placeholder phone; group 7: B
+        {"phone": "13955501234", "address": "云岭州某村3组"},  # unknown phone; group 3: A
+    ])
+    assert sorted(pairs.rows()) == sorted([("wW0", li_a), ("wW1", li_b), ("wW2", li_a)])
+
+
+def test_id_less_head_with_two_same_name_adults_and_nothing_to_tell_them_apart_stays_unlinked():
+    pairs, _, _ = _two_li_wei([
+        {"phone": "13955501234", "address": "某村"},     # neither phone nor group
+        {"phone": None, "address": "某村5组"},           # a group nobody of that name lives in
+    ])
+    assert pairs.height == 0
