@@ -9,16 +9,14 @@ A run that fails a check leaves the published warehouse and the ID baseline
 untouched, and two runs at once never read each other's half-written tables.
 """
 
-import fcntl
 import io
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import polars as pl
 
 from entity_resolution.household.pipeline import HouseholdLinkResult, LinkageState
+from sources.registry import exclusive_lock
 
 TABLES = ("record_link", "person", "household", "household_member", "household_history", "id_lineage",
           "review_queue", "links", "blocking_report", "parameters")
@@ -69,16 +67,9 @@ class LinkageStaging:
     def staged_state(self) -> LinkageState:
         return LinkageState(self.read("assignments"))
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self):
         """Publishing and promoting are one critical section across processes."""
-        self.linkage_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.linkage_dir / ".publish.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return exclusive_lock(self.linkage_dir / ".publish.lock")
 
     def promote(self) -> Path:
         """Make this run's assignments and lineage the baseline for the next run

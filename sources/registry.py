@@ -65,16 +65,21 @@ class StateDir:
     def quarantine_path(self, department: str, file_id: str) -> Path:
         return self.root / "quarantine" / department / f"{file_id}.parquet"
 
-    @contextmanager
-    def lock(self) -> Iterator[None]:
+    def lock(self):
         """Exclusive lock for read-modify-write of the registry (across processes)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / ".registry.lock", "a+") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        return exclusive_lock(self.root / ".registry.lock")
+
+
+@contextmanager
+def exclusive_lock(lock_file: Path) -> Iterator[None]:
+    """An advisory lock held across processes for the ``with`` block (released if the process dies)."""
+    lock_file.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_file, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def file_id_of(data: bytes) -> str:
