@@ -20,6 +20,7 @@ import duckdb
 import yaml
 
 from schemas.departments import DEPARTMENTS
+from warehouse import quarantined
 from warehouse.ddl import FACT_TABLES, Kind, fact_layout, fact_table, identity_table, quote
 
 DEFAULT_RULES = Path(__file__).with_name("rules.yaml")
@@ -182,6 +183,16 @@ def _check_test(rule: str, test: dict, path: Path, context: bool) -> None:
                 raise RulesError(f"{where}: measure {name}: agg must be one of {sorted(AGGREGATES)}")
             if m.get("column") not in fact_columns(department):
                 raise RulesError(f"{where}: measure {name}: {m.get('column')!r} is not a column of {FACT_TABLES[department]}")
+            unknown = set(m) - {"department", "agg", "column", "include_quarantined"}
+            if unknown:
+                raise RulesError(f"{where}: measure {name}: unknown keys {sorted(unknown)}")
+            if m.get("include_quarantined", False) not in (True, False):
+                raise RulesError(f"{where}: measure {name}: write include_quarantined: true or false")
+            if m.get("include_quarantined") and (quarantined.subject_id_column(department) is None
+                                                 or m["column"] not in quarantined.eligible_columns(department)):
+                raise RulesError(f"{where}: measure {name}: include_quarantined needs a department whose rows carry an "
+                                 f"ID number and a column a quarantined row can supply, one of "
+                                 f"{sorted(quarantined.eligible_columns(department))}; got {department}.{m['column']}")
         _check_condition(test.get("where"), set(measures), where, path)
     else:
         raise RulesError(f"{where}: unknown test kind {kind!r} (record, absent, household; contexts: record)")
@@ -354,7 +365,7 @@ def asof_view(department: str) -> str:
 def _hit_columns(target: str) -> str:
     first = "rule" if target == "monitor.rule_hit" else "context"
     return (f"INSERT INTO {target} ({first}, snapshot_date, household_id, person_id, department, record_id, record_key, test, "
-            "evidence, region, ruleset_version) ")
+            "from_quarantine, evidence, region, ruleset_version) ")
 
 
 def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: str) -> tuple[str, dict]:
@@ -365,7 +376,7 @@ def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
     values = ", ".join(f"{quote(c)} := f.{quote(c)}" for c in evidence_cols)
     sql.params.update(department=department, test=f"{index}:record", version=version)
     text = (_hit_columns(target) + f"SELECT $rule, f.snapshot_date, f.household_id, f.person_id, $department, f.record_id, f.record_key, "
-            f"$test, to_json(struct_pack(\"values\" := {('struct_pack(' + values + ')') if values else 'NULL'}, "
+            f"$test, false, to_json(struct_pack(\"values\" := {('struct_pack(' + values + ')') if values else 'NULL'}, "
             f"thresholds := {{thresholds}})), nullif(f.county, ''), $version "
             f"FROM _asof_{department} f {{joins}} WHERE f.household_id IS NOT NULL AND coalesce({cond}, false)")
     return text.format(thresholds=sql.thresholds_struct(), joins=" ".join(sql.joins)), sql.params
@@ -373,12 +384,9 @@ def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
 
 #: ID numbers in rows the department sent but validation quarantined (e.g. a blank name), in its latest
 #: file up to each snapshot: their persons are not known to be absent. ``$department`` is bound by the caller.
-QUARANTINED_IDS_SQL = """
-    WITH latest_file AS (
-        SELECT s.snapshot_date, f.file_id FROM ops.file f JOIN monitor.snapshot s ON f.extract_date <= s.snapshot_date
-        WHERE f.department = $department AND f.role <> 'superseded'
-        QUALIFY f.extract_date = max(f.extract_date) OVER (PARTITION BY s.snapshot_date, coalesce(f.county_from_name, '')))
-    SELECT DISTINCT l.snapshot_date, unnest(regexp_extract_all(upper(q.raw_row), '[0-9]{17}[0-9X]')) AS id_number
+QUARANTINED_IDS_SQL = f"""
+    WITH latest_file AS ({quarantined.LATEST_FILES_SQL})
+    SELECT DISTINCT l.snapshot_date, unnest(regexp_extract_all(upper(q.raw_row), '[0-9]{{17}}[0-9X]')) AS id_number
     FROM restricted.quarantine_row q JOIN latest_file l ON l.file_id = q.file_id WHERE q.department = $department"""
 
 VALID_ID = "('valid', 'legacy_converted')"
@@ -451,33 +459,61 @@ def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
         "  GROUP BY n.snapshot_date, n.household_id, n.id_number "
         "  HAVING NOT EXISTS (SELECT 1 FROM missing m WHERE m.snapshot_date = n.snapshot_date AND m.household_id = n.household_id "
         "                     AND m.person_id = any_value(pi.person_id ORDER BY pi.person_id))) "
-        "SELECT $rule, snapshot_date, household_id, person_id, $department, NULL, NULL, $test, "
+        "SELECT $rule, snapshot_date, household_id, person_id, $department, NULL, NULL, $test, false, "
         "to_json(struct_pack(\"values\" := struct_pack(known_in := known_in, absent_from := $department), "
         "thresholds := NULL)), county, $version FROM (SELECT * FROM missing UNION ALL SELECT * FROM named_missing)")
     return text, params
 
 
 def household_test_sql(rule: Rule, index: int, test: dict, version: str, target: str) -> tuple[str, dict]:
+    """Measures per household and snapshot, and ``where`` over them.
+
+    A measure with ``include_quarantined`` also aggregates the department's quarantined rows that
+    ``warehouse.quarantined`` attributes to a member. The hit then lists those rows under
+    ``quarantined`` in its evidence, and is ``from_quarantine`` when the accepted rows alone
+    would not have fired it.
+    """
     sql = _Sql(rule.name, "h.county", "u.snapshot_date")
     measures: dict[str, str] = {}
+    accepted: dict[str, str] = {}  # the same measures over accepted rows only
+    provisional: list[str] = []
     ctes, universe, departments = [], [], set()
     for i, (name, m) in enumerate(test["measures"].items()):
         if "builtin" in m:
-            measures[name] = BUILTIN_MEASURES[m["builtin"]]
+            measures[name] = accepted[name] = BUILTIN_MEASURES[m["builtin"]]
             continue
-        departments.add(m["department"])
-        ctes.append(f"m{i} AS (SELECT snapshot_date, household_id, round({m['agg']}({quote(m['column'])}), 2) AS v "
-                    f"FROM _asof_{m['department']} WHERE household_id IS NOT NULL GROUP BY ALL)")
+        department, column, agg = m["department"], quote(m["column"]), m["agg"]
+        departments.add(department)
+        if m.get("include_quarantined"):
+            rows = (f"SELECT snapshot_date, household_id, {column}, false AS provisional, NULL::VARCHAR AS file_id, "
+                    f"NULL::INTEGER AS row_number FROM _asof_{department} WHERE household_id IS NOT NULL "
+                    f"UNION ALL SELECT snapshot_date, household_id, {column}, true, file_id, row_number "
+                    f"FROM {quarantined.table_name(department)} WHERE {column} IS NOT NULL")
+            ctes.append(
+                f"m{i} AS (SELECT snapshot_date, household_id, round({agg}({column}), 2) AS v, "
+                f"round({agg}({column}) FILTER (WHERE NOT provisional), 2) AS accepted, "
+                f"list(struct_pack(department := {sql.bind(department)}, file_id := file_id, row_number := row_number, "
+                f"measure := {sql.bind(name)}, value := to_json({column})) ORDER BY file_id, row_number) "
+                f"FILTER (WHERE provisional) AS quarantined FROM ({rows}) GROUP BY ALL)")
+            accepted[name] = f"m{i}.accepted"
+            provisional.append(f"coalesce(m{i}.quarantined, [])")
+        else:
+            ctes.append(f"m{i} AS (SELECT snapshot_date, household_id, round({agg}({column}), 2) AS v "
+                        f"FROM _asof_{department} WHERE household_id IS NOT NULL GROUP BY ALL)")
+            accepted[name] = f"m{i}.v"
         universe.append(f"SELECT snapshot_date, household_id FROM m{i}")
         measures[name] = f"m{i}.v"
     joins = [f"LEFT JOIN m{i} ON m{i}.snapshot_date = u.snapshot_date AND m{i}.household_id = u.household_id"
              for i, m in enumerate(test["measures"].values()) if "builtin" not in m]
     cond = compile_condition(test["where"], lambda c: measures[c], sql)
+    from_quarantine = f"NOT coalesce({compile_condition(test['where'], lambda c: accepted[c], sql)}, false)" \
+        if provisional else "false"
     values = ", ".join(f"{quote(n)} := {e}" for n, e in measures.items())
+    listed = (", quarantined := " + " || ".join(provisional)) if provisional else ""
     sql.params.update(department=",".join(sorted(departments)), test=f"{index}:household", version=version)
     text = (_hit_columns(target) + "WITH " + ", ".join(ctes) + ", u AS (" + " UNION ".join(universe) + ") "
-            f"SELECT $rule, u.snapshot_date, u.household_id, NULL, $department, NULL, NULL, $test, "
-            f"to_json(struct_pack(\"values\" := struct_pack({values}), thresholds := {sql.thresholds_struct()})), "
+            f"SELECT $rule, u.snapshot_date, u.household_id, NULL, $department, NULL, NULL, $test, {from_quarantine}, "
+            f"to_json(struct_pack(\"values\" := struct_pack({values}), thresholds := {sql.thresholds_struct()}{listed})), "
             f"h.county, $version FROM u LEFT JOIN core.household h ON h.household_id = u.household_id "
             + " ".join(joins) + " " + " ".join(sql.joins) + f" WHERE coalesce({cond}, false)")
     return text, sql.params
@@ -528,11 +564,25 @@ def resolve_thresholds(conn: duckdb.DuckDBPyConnection) -> None:
         GROUP BY ALL""")
 
 
+def quarantined_columns(ruleset: Ruleset) -> dict[str, list[str]]:
+    """Department -> the columns measures read from its quarantined rows (``include_quarantined``)."""
+    wanted: dict[str, list[str]] = {}
+    for rule in ruleset.rules:
+        for test in rule.tests:
+            for m in (test.get("measures") or {}).values():
+                if m.get("include_quarantined"):
+                    columns = wanted.setdefault(m["department"], [])
+                    columns += [m["column"]] if m["column"] not in columns else []
+    return wanted
+
+
 def evaluate(conn: duckdb.DuckDBPyConnection, ruleset: Ruleset) -> None:
     """Fill monitor.rule, rule_threshold, rule_hit and context_hit (facts and snapshots loaded)."""
     load_rule_tables(conn, ruleset)
     for department in FACT_TABLES:
         conn.execute(asof_view(department))
+    for department, wanted in quarantined_columns(ruleset).items():
+        quarantined.stage(conn, department, wanted)
     resolve_thresholds(conn)
     for text, params in rule_statements(ruleset):
         conn.execute(text, params)

@@ -59,7 +59,7 @@ def _fact_view(department: str) -> View:
 def _hits_view(name: str, source: str, label: str, comment: str) -> View:
     return View(name, comment, f"""
         SELECT r.snapshot_date, h.household_key, r.{label}, r.department, r.record_key, p.person_key, r.test,
-               r.evidence, r.region, r.ruleset_version
+               r.from_quarantine, r.evidence, r.region, r.ruleset_version
         FROM monitor.{source} r
         LEFT JOIN core.household h ON h.household_id = r.household_id
         LEFT JOIN core.person p ON p.person_id = r.person_id""")
