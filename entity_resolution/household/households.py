@@ -32,11 +32,17 @@ import datetime as dt
 import polars as pl
 
 from entity_resolution.household.graph import connected_components
+from entity_resolution.household.mentions import VALID_ID_STATUSES
 from entity_resolution.household.stable_ids import LINEAGE_SCHEMA, assign_stable_ids
 
 #: A phone shared by more persons than this is a village cadre's or a placeholder.
 MAX_PERSONS_PER_PHONE = 8
 MAX_ROUNDS = 20
+
+#: Roles that name a household's adult (its head, the house owner, a child's guardian), not a person record.
+NAMING_ROLES = ("head", "owner", "guardian")
+#: Nobody younger heads a household, owns a house or signs as a guardian.
+ADULT_AGE = 18
 
 PRIORITY_CASE, PRIORITY_GUARDIAN, PRIORITY_FAMILY, PRIORITY_CONTACT = 0, 1, 2, 3
 EVIDENCE_NAMES = {
@@ -184,6 +190,7 @@ def form_households(
         "person_id", anchor=pl.concat_str([pl.lit("solo|"), "person_id"]), evidence=pl.lit(None, dtype=pl.String)
     )
     membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
+    membership = _attach_records_naming_a_member(mentions, membership)
     if previous is not None and previous.height:
         membership = _keep_members_without_evidence(membership, previous)
     if not heads:
@@ -191,6 +198,65 @@ def form_households(
             is_head=pl.lit(None, dtype=pl.Boolean), relation=pl.lit(None, dtype=pl.String)
         )
     return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
+
+
+#: A record naming a member of a household, by a name only that household's members bear in the village.
+NAMED_MEMBER = "named_member"
+
+
+def _attach_records_naming_a_member(mentions: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+    """A household-level record left alone joins the one household whose members bear the name it gives.
+
+    A water survey or a house register names the head with no ID number, and
+    in a village where father and son share a name (覃伟 senior and junior)
+    person linkage cannot tell which of them it names, so it stays a person
+    of its own with no household. The household is not in doubt, though: when
+    every person of that name in the village who holds a record of their own
+    lives in one household, the record belongs to that household (it attaches
+    to the household of the person it names, whichever of them that is).
+    Only a person alone, known from such namings only and with no valid ID,
+    is moved; a candidate already holding a record of the same department and
+    role at this snapshot is another household's, so it does not count.
+    """
+    per_person = mentions.group_by("person_id").agg(
+        naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
+        has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
+    )
+    alone = membership.filter(
+        (pl.len().over("anchor") == 1) & ~pl.col("evidence").is_in(OWN_EVIDENCE).fill_null(False)
+    ).select("person_id")
+    orphans = per_person.filter(pl.col("naming_only") & ~pl.col("has_valid")).join(alone, on="person_id", how="semi")
+    if orphans.height == 0:
+        return membership
+    place_name = ["village_code", "name_pinyin"]
+    names = mentions.select("person_id", *place_name).drop_nulls().unique()
+    slots = mentions.filter(pl.col("role") != "guardian").select("person_id", "department", "role").unique()
+    wanted = names.join(orphans.select("person_id"), on="person_id")
+    candidates = (
+        names.join(orphans.select("person_id"), on="person_id", how="anti")
+        .join(membership.select("person_id", "anchor"), on="person_id")
+        .rename({"person_id": "candidate"})
+    )
+    matches = wanted.join(candidates, on=place_name).select("person_id", "candidate", "anchor").unique()
+    clash = (
+        matches.join(slots, on="person_id")
+        .join(slots.rename({"person_id": "candidate"}), on=["candidate", "department", "role"])
+        .select("person_id", "candidate")
+    )
+    homes = (
+        matches.join(clash, on=["person_id", "candidate"], how="anti")
+        .group_by("person_id").agg(n=pl.col("anchor").n_unique(), home=pl.col("anchor").first())
+        .filter(pl.col("n") == 1)
+        .select("person_id", "home")
+    )
+    return (
+        membership.join(homes, on="person_id", how="left")
+        .with_columns(
+            anchor=pl.coalesce("home", "anchor"),
+            evidence=pl.when(pl.col("home").is_not_null()).then(pl.lit(NAMED_MEMBER)).otherwise("evidence"),
+        )
+        .drop("home")
+    )
 
 
 #: Evidence a person brings of their own; a shared phone or nothing is no evidence of a move.
@@ -350,8 +416,6 @@ def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> 
     provided exactly one member qualifies, at most one of the two has a valid
     ID, and birth date and gender do not disagree.
     """
-    from entity_resolution.household.mentions import VALID_ID_STATUSES
-
     people = mentions.group_by("person_id").agg(
         has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
         birth=pl.col("birth_date").drop_nulls().mode().sort().first(),
@@ -377,11 +441,6 @@ def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> 
     return pairs.filter(~pl.col("a").is_in(ambiguous.implode()) & ~pl.col("b").is_in(ambiguous.implode()))
 
 
-#: Roles that name a household's adult (its head, the house owner, a child's guardian), not a person record.
-NAMING_ROLES = ("head", "owner", "guardian")
-#: Nobody younger heads a household, owns a house or signs as a guardian.
-ADULT_AGE = 18
-
 
 def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | None = None) -> pl.DataFrame:
     """Person pairs ``a, b``: a person known only from household-level records is the one adult of that name in the village.
@@ -402,8 +461,6 @@ def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | No
     e.g. a draft) lets a candidate's household lend its phones and addresses:
     a household often shares one phone, registered under another member.
     """
-    from entity_resolution.household.mentions import VALID_ID_STATUSES
-
     per_person = mentions.group_by("person_id").agg(
         naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
         has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
@@ -440,14 +497,49 @@ def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | No
         matches.filter(pl.len().over("person_id") == 1),
         _contact_choice(mentions, matches.filter(pl.len().over("person_id") > 1), membership),
     ])
-    # The orphan's own records must not clash with a record the candidate holds (one per department, role, snapshot).
-    slots = mentions.select("person_id", "department", "role", "snapshot_date").unique()
+    # The orphan's own records must not clash with a record the candidate holds (one per department, role,
+    # snapshot). A guardian is exempt: a mother signs as the guardian of each of her children.
+    slots = mentions.filter(pl.col("role") != "guardian").select("person_id", "department", "role", "snapshot_date").unique()
     clash = (
         unique.join(slots, on="person_id")
         .join(slots.rename({"person_id": "candidate"}), on=["candidate", "department", "role", "snapshot_date"])
         .select("person_id")
     )
-    return unique.join(clash, on="person_id", how="anti").select(a="person_id", b="candidate")
+    unique = unique.join(clash, on="person_id", how="anti")
+    if membership is not None and membership.height:
+        unique = unique.join(
+            _household_conflicts(mentions, unique, membership), on=["person_id", "candidate"], how="anti"
+        )
+    return unique.select(a="person_id", b="candidate")
+
+
+def _household_conflicts(mentions: pl.DataFrame, pairs: pl.DataFrame, membership: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, candidate`` pairs whose households say they are two people.
+
+    An orphan's own records (the children a guardian signs for, the phone a
+    water survey gives) can already place it in a household. When that
+    household is an enrolled unit (one of its members is on a civil-affairs
+    case or in a health family), and the same-name candidate belongs, at the
+    same snapshot, to another enrolled household, the two records are of two
+    namesakes living apart: linking them would fuse two families through one
+    name.
+    """
+    enrolled_persons = mentions.filter(
+        pl.col("case_no").is_not_null() | pl.col("family_no").is_not_null()
+    ).select("person_id").unique()
+    at = membership.select("snapshot_date", "person_id", "household_id")
+    enrolled = at.join(enrolled_persons, on="person_id", how="semi").select("snapshot_date", "household_id").unique()
+    orphan_home = at.join(enrolled, on=["snapshot_date", "household_id"], how="semi").join(
+        pairs, on="person_id"
+    )
+    candidate_home = at.join(enrolled, on=["snapshot_date", "household_id"], how="semi").select(
+        "snapshot_date", candidate="person_id", candidate_household="household_id"
+    )
+    return (
+        orphan_home.join(candidate_home, on=["snapshot_date", "candidate"])
+        .filter(pl.col("household_id") != pl.col("candidate_household"))
+        .select("person_id", "candidate").unique()
+    )
 
 
 _ZH_UNITS = "一二三四五六七八九"

@@ -189,3 +189,85 @@ def test_id_less_head_with_two_same_name_adults_and_nothing_to_tell_them_apart_s
         {"phone": None, "address": "某村5组"},           # a group nobody of that name lives in
     ])
     assert pairs.height == 0
+
+
+def _draft_pairs(frames):
+    """``named_adult_in_village`` on a draft: persons by valid ID number, every ID-less mention its own person."""
+    mentions = build_mentions(frames).with_columns(
+        person_id=pl.when(pl.col("id_status") == "valid").then(pl.col("id_number"))
+        .otherwise(pl.concat_str([pl.col("record_id"), pl.col("role")], separator="|"))
+    )
+    membership = households_by_snapshot(mentions, stable_ids=False)[0]
+    return named_adult_in_village(mentions, membership), mentions
+
+
+MOTHER = make_id("529901", dt.date(1985, 4, 4), 26)
+CHILD_1 = make_id("529901", dt.date(2014, 5, 5), 37)
+CHILD_2 = make_id("529901", dt.date(2016, 6, 6), 48)
+
+
+def test_id_less_guardian_is_the_mother_who_signs_for_another_child_too():
+    # She signs for one child with her ID number and for the other without; signing twice is no clash.
+    frames = {
+        "health": frame("health", D1, [{"record_id": "H1", "name": "谢敏", "id_number": MOTHER, "family_no": "F1",
+                                        "village_code": V}]),
+        "education": frame("education", D1, [
+            {"record_id": "E1", "name": "秦娜", "id_number": CHILD_1, "guardian_name": "谢敏",
+             "guardian_id_number": MOTHER, "guardian_relation": "母亲", "village_code": V},
+            {"record_id": "E2", "name": "秦光伟", "id_number": CHILD_2, "guardian_name": "谢敏",
+             "guardian_relation": "母亲", "village_code": V},
+        ]),
+    }
+    pairs, _ = _draft_pairs(frames)
+    assert pairs.rows() == [("E2|guardian", MOTHER)]
+
+
+def test_id_less_namings_whose_household_is_another_family_are_not_the_namesake():
+    # Two 王秀芳 and two 杨伟 in one village. The only one with records of her own is enrolled in family F1;
+    # the ID-less guardian signs for children of family F2, and the ID-less water head gives the phone of a
+    # member of family F2: both name the F2 household's own 王秀芳 / 杨伟, who has no record of their own.
+    other = make_id("529901", dt.date(1960, 1, 1), 15)
+    frames = {
+        "health": frame("health", D1, [
+            {"record_id": "H1", "name": "王秀芳", "id_number": MOTHER, "family_no": "F1", "village_code": V},
+            {"record_id": "H2", "name": "杨伟", "id_number": other, "family_no": "F1", "village_code": V},
+            {"record_id": "H3", "name": "张敏芳", "id_number": CHILD_1, "family_no": "F2", "village_code": V,
+             "phone": "13912340000"},
+        ]),
+        "education": frame("education", D1, [{
+            "record_id": "E1", "name": "张敏芳", "id_number": CHILD_1, "guardian_name": "王秀芳",
+            "guardian_relation": "母亲", "village_code": V,
+        }]),
+        "water": frame("water", D1, [{"record_id": "W1", "head_name": "杨伟", "phone": "13912340000",
+                                      "village_code": V}]),
+    }
+    pairs, _ = _draft_pairs(frames)
+    assert pairs.height == 0
+
+
+def test_water_record_naming_father_or_son_of_one_name_joins_their_household():
+    father = make_id("529901", dt.date(1960, 1, 1), 15)
+    son = make_id("529901", dt.date(1988, 1, 1), 17)
+    neighbour = make_id("529901", dt.date(1970, 1, 1), 19)
+    frames = {
+        "health": frame("health", D1, [
+            {"record_id": "H1", "name": "覃伟", "id_number": father, "family_no": "F1", "village_code": V},
+            {"record_id": "H2", "name": "覃伟", "id_number": son, "family_no": "F1", "village_code": V},
+            {"record_id": "H3", "name": "陆平", "id_number": neighbour, "family_no": "F2", "village_code": V},
+        ]),
+        "housing": frame("housing", D1, [{"record_id": "F1", "owner_name": "陆平", "owner_id_number": MOTHER,
+                                          "village_code": V}]),
+        "water": frame("water", D1, [
+            {"record_id": "W1", "head_name": "覃伟", "village_code": V},
+            # two households hold a 陆平 (F2's, and the owner of house F1): nothing tells which one is meant
+            {"record_id": "W2", "head_name": "陆平", "village_code": V},
+        ]),
+    }
+    mentions = build_mentions(frames).with_columns(
+        person_id=pl.coalesce("id_number", pl.concat_str([pl.lit("w"), "record_id"]))
+    )
+    households = form_households(mentions)
+    home = dict(households.select("person_id", "cluster").iter_rows())
+    assert home["wW1"] == home[father] == home[son]
+    assert households.filter(pl.col("person_id") == "wW1")["evidence"].item() == "named_member"
+    assert home["wW2"] not in (home[neighbour], home[MOTHER])
