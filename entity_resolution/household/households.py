@@ -141,16 +141,59 @@ def form_households(
 
     # 1-3. un-anchored persons take the anchor their strongest evidence group
     #      holds most often, round after round (a guardian's child's family_no ...).
-    #      Counts per (group, anchor) grow by the persons a round anchors, and
-    #      only the still un-anchored rows are searched: each round costs what
-    #      it adds, not a join of every group row with every anchor.
+    #      A shared phone never pulls a person enrolled in a health family: the
+    #      family says where they live, and a phone (given on a record that
+    #      person linkage may have put on the wrong namesake) would fuse two
+    #      enrolled households. It does place everyone else.
     weak = groups.filter(pl.col("priority") > PRIORITY_CASE)
+    enrolled = weak.filter(pl.col("priority") == PRIORITY_FAMILY).select("person_id").unique()
+    adopting = weak.filter(
+        (pl.col("priority") < PRIORITY_CONTACT) | ~pl.col("person_id").is_in(enrolled.get_column("person_id").implode())
+    )
+    anchors = _adopt_anchors(anchors, adopting, weak)
+
+    # Persons still un-anchored share only weak groups with each other. The
+    # households of health families (with the guardians and children their
+    # members link to) come first; then the others join the one their phone or
+    # guardian group holds most; what is left are components of all their groups.
+    loose = adopting.join(anchors.select("person_id"), on="person_id", how="anti")
+    families = _components(loose.filter(pl.col("priority") < PRIORITY_CONTACT))
+    families = families.filter(
+        pl.col("anchor").is_in(families.join(enrolled, on="person_id", how="semi").get_column("anchor").implode())
+    )
+    anchors = _adopt_anchors(pl.concat([anchors, families]), loose, weak)
+    components = _components(loose.join(anchors.select("person_id"), on="person_id", how="anti"))
+    membership = pl.concat([anchors, components])
+    solo = persons.join(membership, on="person_id", how="anti").select(
+        "person_id", anchor=pl.concat_str([pl.lit("solo|"), "person_id"]), evidence=pl.lit(None, dtype=pl.String)
+    )
+    membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
+    membership = _attach_records_naming_a_member(mentions, membership)
+    if previous is not None and previous.height:
+        membership = _keep_members_without_evidence(membership, previous)
+    if not heads:
+        return membership.rename({"anchor": "cluster"}).with_columns(
+            is_head=pl.lit(None, dtype=pl.Boolean), relation=pl.lit(None, dtype=pl.String)
+        )
+    return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
+
+
+def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.DataFrame) -> pl.DataFrame:
+    """``anchors`` plus, round after round, each ``pending`` person's anchor: the one its strongest group holds most.
+
+    ``pending`` and ``holders`` are evidence rows (``person_id, group,
+    priority``): a pending person adopts through its own rows, and the anchors
+    a group holds are counted over ``holders``. Counts per (group, anchor) grow
+    by the persons a round anchors and only still un-anchored rows are
+    searched: each round costs what it adds, not a join of every group row
+    with every anchor.
+    """
     group_keys = ["group", "priority", "anchor"]
     group_anchor = (
-        weak.join(anchors.select("person_id", "anchor"), on="person_id").group_by(group_keys)
+        holders.join(anchors.select("person_id", "anchor"), on="person_id").group_by(group_keys)
         .agg(n=pl.len().cast(pl.Int64))
     )
-    pending = weak.join(anchors.select("person_id"), on="person_id", how="anti")
+    pending = pending.join(anchors.select("person_id"), on="person_id", how="anti")
     for _ in range(MAX_ROUNDS):
         candidates = (
             pending.join(group_anchor, on=["group", "priority"])
@@ -166,38 +209,24 @@ def form_households(
         anchors = pl.concat([anchors, new])
         pending = pending.join(new.select("person_id"), on="person_id", how="anti")
         added = (
-            weak.join(new.select("person_id", "anchor"), on="person_id")
+            holders.join(new.select("person_id", "anchor"), on="person_id")
             .group_by(group_keys).agg(n=pl.len().cast(pl.Int64))
         )
-        group_anchor = (
-            pl.concat([group_anchor, added]).group_by(group_keys).agg(n=pl.col("n").sum())
-        )
+        group_anchor = pl.concat([group_anchor, added]).group_by(group_keys).agg(n=pl.col("n").sum())
+    return anchors
 
-    # Persons still un-anchored share only weak groups with each other: components.
-    loose = weak.join(anchors.select("person_id"), on="person_id", how="anti")
-    hub_edges = loose.select(a="person_id", b=pl.concat_str([pl.lit("#"), "group"]))
-    weakest = loose.group_by("person_id").agg(p=pl.col("priority").min())
-    components = (
+
+def _components(rows: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, anchor, evidence``: persons joined by the groups of ``rows``, evidence their strongest group."""
+    hub_edges = rows.select(a="person_id", b=pl.concat_str([pl.lit("#"), "group"]))
+    strongest = rows.group_by("person_id").agg(p=pl.col("priority").min())
+    return (
         connected_components(hub_edges)
         .filter(~pl.col("node").str.starts_with("#"))
         .select(person_id="node", anchor=pl.concat_str([pl.lit("cc|"), "component"]))
-        .join(weakest, on="person_id")
-        .select("person_id", "anchor",
-                evidence=pl.col("p").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String))
+        .join(strongest, on="person_id")
+        .select("person_id", "anchor", evidence=pl.col("p").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String))
     )
-    membership = pl.concat([anchors, components])
-    solo = persons.join(membership, on="person_id", how="anti").select(
-        "person_id", anchor=pl.concat_str([pl.lit("solo|"), "person_id"]), evidence=pl.lit(None, dtype=pl.String)
-    )
-    membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
-    membership = _attach_records_naming_a_member(mentions, membership)
-    if previous is not None and previous.height:
-        membership = _keep_members_without_evidence(membership, previous)
-    if not heads:
-        return membership.rename({"anchor": "cluster"}).with_columns(
-            is_head=pl.lit(None, dtype=pl.Boolean), relation=pl.lit(None, dtype=pl.String)
-        )
-    return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
 
 
 #: A record naming a member of a household, by a name only that household's members bear in the village.

@@ -271,3 +271,30 @@ def test_water_record_naming_father_or_son_of_one_name_joins_their_household():
     assert home["wW1"] == home[father] == home[son]
     assert households.filter(pl.col("person_id") == "wW1")["evidence"].item() == "named_member"
     assert home["wW2"] not in (home[neighbour], home[MOTHER])
+
+
+def test_a_shared_phone_joins_no_two_health_families_but_places_a_guardian_and_child():
+    a, b = make_id("529901", dt.date(1970, 1, 1), 11), make_id("529901", dt.date(1972, 1, 1), 22)
+    c, d = make_id("529901", dt.date(1971, 1, 1), 13), make_id("529901", dt.date(1973, 1, 1), 24)
+    frames = {
+        "health": frame("health", D1, [
+            {"record_id": "H1", "name": "甲", "id_number": a, "family_no": "F1", "village_code": V},
+            {"record_id": "H2", "name": "乙", "id_number": b, "family_no": "F1", "village_code": V, "phone": "13912345678"},
+            {"record_id": "H3", "name": "丙", "id_number": c, "family_no": "F2", "village_code": V},
+            {"record_id": "H4", "name": "丁", "id_number": d, "family_no": "F2", "village_code": V, "phone": "13987654321"},
+        ]),
+        # F1's phone on a water survey that person linkage gave to 丙 of F2 (a namesake mix-up)
+        "water": frame("water", D1, [{"record_id": "W1", "head_name": "丙", "village_code": V, "phone": "13912345678"}]),
+        # a child not enrolled in health, and their guardian, who gives F2's phone
+        "education": frame("education", D1, [{
+            "record_id": "E1", "name": "小丁", "id_number": CHILD_1, "guardian_name": "戊",
+            "guardian_relation": "母亲", "guardian_phone": "13987654321", "village_code": V,
+        }]),
+    }
+    mentions = build_mentions(frames).with_columns(
+        person_id=pl.when(pl.col("department") == "water").then(pl.lit(c))
+        .otherwise(pl.coalesce("id_number", "name"))
+    )
+    home = dict(form_households(mentions).select("person_id", "cluster").iter_rows())
+    assert home[a] == home[b] != home[c]
+    assert home[c] == home[d] == home["戊"] == home[CHILD_1]
