@@ -240,7 +240,7 @@ def _static_tables() -> list[Table]:
         Col("test", "VARCHAR", "Which test of the rule fired: record, absent or household, with its index.", True),
         Col("from_quarantine", "BOOLEAN", "True when the hit rests on a row validation quarantined (e.g. a blank name): "
             "the test would not fire on accepted rows alone. Provisional evidence, listed under evidence.quarantined "
-            "(file and row); the department must correct that row.", True),
+            "(file name and row number); the department must correct that row.", True),
         Col("evidence", "JSON", "The values that made the test fire, and the thresholds applied.", True),
         Col("region", "VARCHAR", "County code used to choose thresholds (NULL: default)."),
         Col("ruleset_version", "VARCHAR", "Version of rules.yaml the hit was computed with.", True),

@@ -11,8 +11,10 @@ A quarantined row becomes a provisional fact of the snapshots at which its file
 is the department's latest (as for the absence test), only when:
 
 - its subject's ID number (the department's first ID-number column) is valid
-  and is the ID number of exactly one linked person, who belongs to exactly one
-  household: an invalid or unknown ID attributes nothing;
+  and is the ID number of exactly one linked person: an invalid or unknown ID
+  attributes nothing. The row counts for the household the person's records
+  were linked to at the latest snapshot up to this one (else the household
+  linkage lists them in);
 - that person has no accepted record of the department in force at the
   snapshot, and the row's record ID is not one in force: the accepted data is
   authoritative, and an exact duplicate of an accepted row adds nothing.
@@ -64,8 +66,8 @@ def eligible_columns(department: str) -> set[str]:
 def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -> str:
     """Create TEMP TABLE ``_quarantined_<department>``; return its name.
 
-    Columns: ``snapshot_date, file_id, row_number, record_id, person_id, household_id`` and the
-    ``wanted`` fact columns, typed as in the core fact table. Needs ``_asof_<department>``.
+    Columns: ``snapshot_date, file_id, file_name, row_number, record_id, person_id, household_id`` and
+    the ``wanted`` fact columns, typed as in the core fact table. Needs ``_asof_<department>``.
     """
     specs = {s.name: s for s in columns(department)}
     unknown = set(wanted) - eligible_columns(department)
@@ -75,7 +77,7 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
     name = table_name(department)
     typed = ", ".join(f"CAST(NULL AS {KIND_TYPE[specs[c].kind]}) AS {quote(c)}" for c in wanted)
     empty = (f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT CAST(NULL AS DATE) AS snapshot_date, "
-             "CAST(NULL AS VARCHAR) AS file_id, CAST(NULL AS INTEGER) AS row_number, CAST(NULL AS VARCHAR) AS record_id, "
+             "CAST(NULL AS VARCHAR) AS file_id, CAST(NULL AS VARCHAR) AS file_name, CAST(NULL AS INTEGER) AS row_number, CAST(NULL AS VARCHAR) AS record_id, "
              f"CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS household_id{', ' + typed if typed else ''} "
              "WHERE false")
     if id_column is None:  # no ID number in this department's rows: nothing can be attributed
@@ -118,31 +120,48 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
 
     values = "".join(f", CAST(n.{quote(c)} AS {KIND_TYPE[specs[c].kind]}) AS {quote(c)}" for c in wanted)
     same_fact = "".join(f", {quote(c)}" for c in wanted)
+    kept = "".join(f", m.{quote(c)}" for c in wanted)
     valid = ", ".join(f"'{s}'" for s in VALID_ID_STATUSES)  # code-owned constants
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
         WITH person_by_id AS (  -- an ID number two linked persons share attributes nothing
             SELECT id_number, any_value(person_id) AS person_id FROM restricted.person_identity
             WHERE id_number IS NOT NULL GROUP BY id_number HAVING count(*) = 1),
-        one_household AS (
-            SELECT m.person_id, any_value(m.household_id) AS household_id
-            FROM core.household_member m SEMI JOIN core.household h ON h.household_id = m.household_id
-            GROUP BY m.person_id HAVING count(*) = 1),
-        attributed AS (
-            SELECT q.snapshot_date, n.file_id, n.row_number, CAST(n.record_id AS VARCHAR) AS record_id, p.person_id,
-                   m.household_id{values}
+        matched AS (
+            SELECT q.snapshot_date, n.file_id, f.file_name, n.row_number, CAST(n.record_id AS VARCHAR) AS record_id,
+                   p.person_id{values}
             FROM _q_files q
             JOIN _q_normalised n ON n.file_id = q.file_id
+            LEFT JOIN ops.file f ON f.file_id = q.file_id AND f.department = $department
             JOIN person_by_id p ON p.id_number = n.{quote(id_column)}
-            JOIN one_household m ON m.person_id = p.person_id
-            WHERE n.{quote(id_column + '_status')} IN ({valid}))
+            WHERE n.{quote(id_column + '_status')} IN ({valid})),
+        -- The household the person's records were linked to at the latest snapshot up to this one: when
+        -- the quarantined row was the person's only current record, linkage lists them in no household now.
+        linked_to AS (
+            SELECT m.snapshot_date, m.person_id,
+                   arg_max(l.household_id, (coalesce(l.snapshot_date, DATE '0001-01-01'), l.n, l.household_id)) AS household_id
+            FROM (SELECT DISTINCT snapshot_date, person_id FROM matched) m
+            JOIN (SELECT person_id, household_id, snapshot_date, count(*) AS n FROM core.record_link
+                  WHERE person_id IS NOT NULL AND household_id IS NOT NULL GROUP BY ALL) l
+              ON l.person_id = m.person_id AND (l.snapshot_date IS NULL OR l.snapshot_date <= m.snapshot_date)
+            GROUP BY ALL),
+        member_of AS (
+            SELECT person_id, any_value(household_id) AS household_id FROM core.household_member
+            GROUP BY person_id HAVING count(*) = 1),
+        attributed AS (
+            SELECT m.snapshot_date, m.file_id, m.file_name, m.row_number, m.record_id, m.person_id,
+                   coalesce(l.household_id, h.household_id) AS household_id{kept}
+            FROM matched m
+            LEFT JOIN linked_to l ON l.snapshot_date = m.snapshot_date AND l.person_id = m.person_id
+            LEFT JOIN member_of h ON h.person_id = m.person_id)
         SELECT DISTINCT ON (snapshot_date, person_id, record_id{same_fact}) *
         FROM attributed t
+        SEMI JOIN core.household h ON h.household_id = t.household_id
         ANTI JOIN (SELECT DISTINCT snapshot_date, person_id FROM _asof_{department} WHERE person_id IS NOT NULL) a
              ON a.snapshot_date = t.snapshot_date AND a.person_id = t.person_id
         ANTI JOIN (SELECT DISTINCT snapshot_date, record_id FROM _asof_{department}) r
              ON r.snapshot_date = t.snapshot_date AND r.record_id = t.record_id
-        ORDER BY snapshot_date, person_id, record_id{same_fact}, file_id, row_number""")
+        ORDER BY snapshot_date, person_id, record_id{same_fact}, file_id, row_number""", {"department": department})
     for temp in ("_q_headers", "_q_normalised"):
         conn.unregister(temp)
     _drop(conn)

@@ -485,15 +485,17 @@ def household_test_sql(rule: Rule, index: int, test: dict, version: str, target:
         department, column, agg = m["department"], quote(m["column"]), m["agg"]
         departments.add(department)
         if m.get("include_quarantined"):
-            rows = (f"SELECT snapshot_date, household_id, {column}, false AS provisional, NULL::VARCHAR AS file_id, "
+            # Evidence names the row as the department sees it (file name, row number), not by file_id:
+            # a hash prefix can hold a digit run the privacy scan rightly reads as an ID number.
+            rows = (f"SELECT snapshot_date, household_id, {column}, false AS provisional, NULL::VARCHAR AS file_name, "
                     f"NULL::INTEGER AS row_number FROM _asof_{department} WHERE household_id IS NOT NULL "
-                    f"UNION ALL SELECT snapshot_date, household_id, {column}, true, file_id, row_number "
+                    f"UNION ALL SELECT snapshot_date, household_id, {column}, true, file_name, row_number "
                     f"FROM {quarantined.table_name(department)} WHERE {column} IS NOT NULL")
             ctes.append(
                 f"m{i} AS (SELECT snapshot_date, household_id, round({agg}({column}), 2) AS v, "
                 f"round({agg}({column}) FILTER (WHERE NOT provisional), 2) AS accepted, "
-                f"list(struct_pack(department := {sql.bind(department)}, file_id := file_id, row_number := row_number, "
-                f"measure := {sql.bind(name)}, value := to_json({column})) ORDER BY file_id, row_number) "
+                f"list(struct_pack(department := {sql.bind(department)}, file_name := file_name, row_number := row_number, "
+                f"measure := {sql.bind(name)}, value := to_json({column})) ORDER BY file_name, row_number) "
                 f"FILTER (WHERE provisional) AS quarantined FROM ({rows}) GROUP BY ALL)")
             accepted[name] = f"m{i}.accepted"
             provisional.append(f"coalesce(m{i}.quarantined, [])")

@@ -40,7 +40,8 @@ class Quarantine:
         row_number = 900 + len(self.rows)
         raw = {"人员编号": record_id, "年度": "2024", "姓名": None, "身份证号": id_number, "参保状态": "已参保",
                "个人自付费用(元)": out_of_pocket}
-        self.rows.append({"department": "health", "file_id": HEALTH_FILE[snapshot], "file_name": f"{COUNTY}.csv",
+        self.rows.append({"department": "health", "file_id": HEALTH_FILE[snapshot],
+                          "file_name": f"{COUNTY}_{snapshot:%Y%m%d}.csv",
                           "row_number": row_number, "field": reason_field, "reason": "missing required value",
                           "raw_row": json.dumps(raw, ensure_ascii=False)})
         return row_number
@@ -83,8 +84,9 @@ def test_a_burden_only_visible_through_a_quarantined_row_is_flagged_and_says_so(
     provisional, evidence = hits[(S1, "H_blank_name")]
     assert provisional is True
     assert evidence["values"]["out_of_pocket"] == 25100.5
-    assert evidence["quarantined"] == [{"department": "health", "file_id": HEALTH_FILE[S1], "row_number": row,
-                                        "measure": "out_of_pocket", "value": 25000.5}]
+    # the row as the department can find it: file name and row number, never the ID number
+    assert evidence["quarantined"] == [{"department": "health", "file_name": f"{COUNTY}_{S1:%Y%m%d}.csv",
+                                        "row_number": row, "measure": "out_of_pocket", "value": 25000.5}]
     assert hits[(S1, "H_together")][0] is True and hits[(S1, "H_together")][1]["values"]["out_of_pocket"] == 21000.0
     # fires on accepted rows alone: not provisional, though the quarantined cost is still shown
     provisional, evidence = hits[(S1, "H_accepted_fires")]
@@ -129,6 +131,18 @@ def test_a_quarantined_row_stands_only_for_the_snapshots_its_file_is_the_latest(
     w.add("health", S2, "M_q2", "H2_member", "H2", insured="已参保", out_of_pocket=30.0)  # corrected and accepted
     _, conn = build(w.inputs(quarantine=q.frame()))
     assert set(burden_hits(conn)) == {(S1, "H1"), (S1, "H2")}
+
+
+def test_a_person_whose_only_current_record_was_quarantined_counts_where_their_records_were_linked(build):
+    w, q = World(), Quarantine()
+    member = household(w, "H1", 1)
+    w.add("health", S1, "M_member", "H1_member", "H1", insured="已参保", out_of_pocket=10.0)
+    household(w, "H1", 1, snapshot=S2)
+    q.health_row(S2, "M_member", member, "25000")  # corrected next time, quarantined now
+    # linkage lists the member in no household now: no accepted record of theirs is current
+    members = w.inputs().household_member.filter(pl.col("person_id") != "H1_member")
+    _, conn = build(w.inputs(quarantine=q.frame(), household_member=members))
+    assert {k: v[0] for k, v in burden_hits(conn).items()} == {(S2, "H1"): True}
 
 
 def _yaml(tmp_path: Path, old: str, new: str) -> Path:
