@@ -38,8 +38,11 @@ def wait_for_quiet_files(settings: HearthSettings, console: Console, max_wait: f
     while time.time() < deadline:
         waiting = []
         for department in DEPARTMENTS:
-            scan = scan_landing(settings.landing, mtime_observations(settings.landing, department),
-                                quiet_seconds=settings.quiet_seconds, departments=(department,))
+            try:
+                scan = scan_landing(settings.landing, mtime_observations(settings.landing, department),
+                                    quiet_seconds=settings.quiet_seconds, departments=(department,))
+            except OSError:
+                continue  # a folder that cannot be read: its ingest step says so, with what to do
             waiting += [f for f in scan.waiting if f.size > 0]
         if not waiting:
             return
@@ -88,9 +91,16 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
     failed_steps, retried = [], {}
     for event in result.all_events:
         error = getattr(event.event_specific_data, "error", None) if event.step_key else None
+        failure = getattr(event.event_specific_data, "user_failure_data", None) if event.step_key else None
+        raised_failure = error is not None and error.cls_name == "Failure" and failure is not None
+        blocked_by_check = error is not None and error.cls_name == "DagsterAssetCheckFailedError"
         while error is not None and getattr(error, "cause", None) is not None:
             error = error.cause  # the user's error, not Dagster's retry wrapper
         message = (error.message.strip().splitlines() or [""])[-1] if error is not None else ""
+        if raised_failure and failure.description:
+            message = failure.description  # a dg.Failure says in its own words what failed and what to do
+        elif blocked_by_check:
+            message = " ".join(error.message.split(": ", 1)[-1].split())  # "1 blocking asset check failed ..."
         if event.event_type_value == "STEP_UP_FOR_RETRY" and message:
             retried[event.step_key] = message  # the cause, which "max retries exceeded" hides
         elif event.event_type_value == "STEP_FAILURE" and event.step_key:

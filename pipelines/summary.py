@@ -10,6 +10,7 @@ from rich.table import Table
 
 from pipelines.settings import DEPARTMENTS, HearthSettings
 from sources.registry import StateDir, load_registry
+from sources.reports import PENDING_FOLDER, pending_reports
 
 
 def ingestion_table(settings: HearthSettings) -> Table:
@@ -62,6 +63,10 @@ def print_summary(settings: HearthSettings, console: Console, *, seconds: float,
     reports = sorted(settings.landing.glob("*/_reports/*.txt"))
     if reports:
         console.print(f"Department reports: {len(reports)} under {settings.landing}/<department>/_reports/")
+    pending = sum(len(pending_reports(settings.state, settings.landing, d)) for d in DEPARTMENTS)
+    if pending:
+        console.print(f"[red]Department reports not written:[/red] {pending}, waiting in "
+                      f"{settings.state / PENDING_FOLDER} for the landing folder to take them (see below).")
     for warning in warnings:
         console.print(f"[yellow]Warning:[/yellow] {warning}")
     for check in failed_checks:

@@ -55,7 +55,7 @@ def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime 
     except UnreadableFile as error:
         # No bytes, no content hash: nothing is registered, so the file is read afresh if it comes back.
         text = reports.unreadable_report(file_name, department, error, received=arrived)
-        report = reports.write_report(path.parent, file_name, text)
+        report = reports.write_report(path.parent, file_name, text, state_root=state.root)
         return IngestResult(file_id="", department=department, file_name=file_name, status="unreadable",
                             extract_date=None, county_from_name=None, reason=error.reason_en, report_path=report)
     file_id = file_id_of(data)
@@ -80,7 +80,7 @@ def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime 
     except UnreadableFile as error:
         row = register(state, entry | {"status": "unreadable", "reason": error.reason_en})
         text = reports.unreadable_report(file_name, department, error, file_id=file_id, received=arrived)
-        report = reports.write_report(path.parent, file_name, text)
+        report = reports.write_report(path.parent, file_name, text, state_root=state.root)
         return _from_row(row, state, path, report_path=report)
 
     meta = FileMeta(file_id=file_id, file_name=file_name, snapshot_date=entry["extract_date"],
@@ -102,7 +102,7 @@ def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime 
         text = reports.receipt_report(file_name, department, rows_read=counts["rows_read"],
                                       rows_accepted=counts["rows_accepted"], blank_rows=counts["blank_rows"],
                                       file_id=file_id, received=arrived)
-    report = reports.write_report(path.parent, file_name, text)
+    report = reports.write_report(path.parent, file_name, text, state_root=state.root)
     return _from_row(row, state, path, report_path=report, reject_reasons=dict(validated.reject_reasons))
 
 

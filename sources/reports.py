@@ -4,11 +4,19 @@ Department staff read these, so they name the file, say plainly what is
 wrong and what to send instead, and point at rows by the row number they see
 in Excel. The ``_reports`` folder starts with ``_`` so the landing scan never
 mistakes it for data.
+
+A report that cannot be written there (a landing folder the account running
+Hearth may not write, a read-only mount, a full disk) is not dropped: it waits
+in ``<state>/pending_reports/<department>/`` and every later sweep of that
+department tries to deliver it, until it is written or a newer report for the
+same file replaces it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -123,15 +131,95 @@ def receipt_report(file_name: str, department: str, *, rows_read: int, rows_acce
     return "\n".join(lines) + "\n"
 
 
-def write_report(landing_department_folder: Path, file_name: str, text: str) -> Path:
+def write_report(landing_department_folder: Path, file_name: str, text: str, *,
+                 state_root: Path | None = None) -> Path | None:
+    """Write the report into ``_reports``; its path, or None when it had to wait.
+
+    With ``state_root``, a report the landing folder refuses (any ``OSError``)
+    is kept in the state folder for :func:`deliver_pending`; without it the
+    error propagates.
+    """
     path = report_path(landing_department_folder, file_name)
+    department = Path(landing_department_folder).name
+    try:
+        _write_into_reports(path, text)
+    except OSError as error:
+        if state_root is None:
+            raise
+        waiting = pending_path(state_root, department, file_name)
+        write_text_atomic(json.dumps({"file_name": file_name, "text": text, "error": os_error_text(error)},
+                                     ensure_ascii=False), waiting)
+        return None
+    if state_root is not None:
+        # A report written now supersedes one still waiting from an earlier run.
+        pending_path(state_root, department, file_name).unlink(missing_ok=True)
+    return path
+
+
+def _write_into_reports(path: Path, text: str) -> None:
     folder = path.parent
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         # ``_reports`` is ours (``_`` names are never data): a link or file put there must not
         # send reports out of the landing folder, so it is replaced by a real folder.
         folder.unlink()
     write_text_atomic(text, path)
-    return path
+
+
+#: under the state folder: reports the landing folder refused, one JSON file each.
+PENDING_FOLDER = "pending_reports"
+
+
+@dataclass(frozen=True)
+class PendingReport:
+    department: str
+    file_name: str
+    #: the ``_reports`` folder it is meant for.
+    folder: Path
+    #: why it could not be written there ("Permission denied", "Read-only file system", ...).
+    error: str
+
+
+def pending_path(state_root: Path, department: str, file_name: str) -> Path:
+    digest = hashlib.sha1(file_name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return Path(state_root) / PENDING_FOLDER / department / f"{digest}.json"
+
+
+def pending_reports(state_root: Path, landing: Path, department: str) -> list[PendingReport]:
+    return [PendingReport(department, entry["file_name"], report_path(Path(landing) / department, entry["file_name"]).parent,
+                          entry["error"]) for _, entry in _waiting(state_root, department)]
+
+
+def deliver_pending(state_root: Path, landing: Path, department: str) -> list[PendingReport]:
+    """Write the reports still waiting for ``department``; those that still cannot be written."""
+    still_waiting = []
+    for entry_path, entry in _waiting(state_root, department):
+        path = report_path(Path(landing) / department, entry["file_name"])
+        try:
+            _write_into_reports(path, entry["text"])
+        except OSError as error:
+            still_waiting.append(PendingReport(department, entry["file_name"], path.parent, os_error_text(error)))
+            continue
+        entry_path.unlink(missing_ok=True)
+    return still_waiting
+
+
+def _waiting(state_root: Path, department: str) -> list[tuple[Path, dict]]:
+    return [(path, json.loads(path.read_text(encoding="utf-8")))
+            for path in sorted((Path(state_root) / PENDING_FOLDER / department).glob("*.json"))]
+
+
+def os_error_text(error: OSError) -> str:
+    return error.strerror or str(error) or type(error).__name__
+
+
+def pending_problem(pending: list[PendingReport], state_root: Path) -> str:
+    """For the people running Hearth: which folder refused, why, and what to do."""
+    folders = ", ".join(sorted({str(p.folder) for p in pending}))
+    errors = "; ".join(sorted({p.error for p in pending}))
+    count = f"{len(pending)} department report{'s' if len(pending) != 1 else ''}"
+    return (f"{count} could not be written into {folders} ({errors}). Give the account that runs Hearth write "
+            f"access to that folder (or free space, or mount it read-write) and run again. Until then the reports "
+            f"wait in {Path(state_root) / PENDING_FOLDER} and the warehouse is not published.")
 
 
 def _reason_key() -> pl.Expr:

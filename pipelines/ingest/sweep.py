@@ -22,6 +22,8 @@ class DepartmentSweep:
     results: list[IngestResult] = field(default_factory=list)
     waiting: list[LandingFile] = field(default_factory=list)
     refused: list[Refused] = field(default_factory=list)
+    #: reports the department folder refused, this run or before: delivered by a later sweep.
+    reports_pending: list[reports.PendingReport] = field(default_factory=list)
 
     @property
     def new_files(self) -> list[IngestResult]:
@@ -42,6 +44,8 @@ def sweep_department(landing: Path, department: str, state: StateDir, *, quiet_s
     scan = scan_landing(landing, mtime_observations(landing, department), now=now,
                         quiet_seconds=quiet_seconds, departments=(department,))
     sweep = DepartmentSweep(department, waiting=scan.waiting, refused=scan.refused)
+    # Earlier reports first: a report written below for the same file is newer and must win.
+    reports.deliver_pending(state.root, landing, department)
     for found in scan.ready:
         sweep.results.append(ingest_file(found.path, department, state))
     for refused in scan.refused:
@@ -49,5 +53,6 @@ def sweep_department(landing: Path, department: str, state: StateDir, *, quiet_s
                                "请直接放入文件本身，而不是快捷方式或链接。",
                                "Put the file itself in the folder, not a link or shortcut to it.")
         reports.write_report(refused.path.parent, refused.path.name,
-                             reports.unreadable_report(refused.path.name, department, error))
+                             reports.unreadable_report(refused.path.name, department, error), state_root=state.root)
+    sweep.reports_pending = reports.pending_reports(state.root, landing, department)
     return sweep

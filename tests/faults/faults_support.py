@@ -1,5 +1,8 @@
 """Helpers for the fault tests: real `hearth run` processes on a small generated drop."""
 
+import builtins
+import errno
+import io
 import os
 import signal
 import subprocess
@@ -44,3 +47,52 @@ def kill_when(proc: subprocess.Popen, ready, timeout: float = 300) -> bool:
         time.sleep(0.05)
     proc.wait()
     return False
+
+
+def refuse_under(monkeypatch, folder: Path, *, writes: bool = True, reads: bool = False,
+                 code: int = errno.EACCES) -> None:
+    """Make the OS refuse to write (and, with ``reads``, to list or open) anything under ``folder``.
+
+    The tests run as root, where permission bits stop nothing, so the refusal
+    is simulated one level down, at the ``os`` calls every Python write goes
+    through (``tempfile``, ``pathlib`` and ``open`` all end in these), with the
+    error the kernel gives: EACCES for a folder without the permission, EROFS
+    for a read-only mount.
+    """
+    folder = os.path.realpath(folder)
+    write_flags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+    def under(path) -> bool:
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            return False  # a file descriptor
+        target = os.path.realpath(os.fsdecode(path))
+        return target == folder or target.startswith(folder + os.sep)
+
+    def guard(original, refused, paths=1):
+        def guarded(*args, **kwargs):
+            for path in args[:paths]:
+                if under(path) and refused(*args, **kwargs):
+                    raise OSError(code, os.strerror(code), os.fsdecode(path))
+            return original(*args, **kwargs)
+        return guarded
+
+    def always(*args, **kwargs) -> bool:
+        return True
+
+    def os_open(path, flags, *args, **kwargs) -> bool:
+        return reads or bool(flags & write_flags)
+
+    def open_mode(file, mode="r", *args, **kwargs) -> bool:
+        return reads or any(c in mode for c in "wax+")
+
+    monkeypatch.setattr(os, "open", guard(os.open, os_open))
+    monkeypatch.setattr(builtins, "open", guard(builtins.open, open_mode))
+    monkeypatch.setattr(io, "open", builtins.open)
+    if writes:
+        for name in ("mkdir", "unlink", "remove", "rmdir"):
+            monkeypatch.setattr(os, name, guard(getattr(os, name), always))
+        for name in ("replace", "rename"):
+            monkeypatch.setattr(os, name, guard(getattr(os, name), always, paths=2))
+    if reads:
+        for name in ("scandir", "listdir"):
+            monkeypatch.setattr(os, name, guard(getattr(os, name), always))
