@@ -77,6 +77,13 @@ def mentions_as_of(mentions: pl.DataFrame, date: dt.date) -> pl.DataFrame:
     ).drop("latest")
 
 
+def guardianships(mentions: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, student_mention_id, student_person``: each guardian named on a student's record, and the student."""
+    guardians = mentions.filter(pl.col("student_mention_id").is_not_null()).select("person_id", "student_mention_id")
+    students = mentions.select(student_mention_id="mention_id", student_person="person_id")
+    return guardians.join(students, on="student_mention_id", how="inner")
+
+
 def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
     """``person_id, group, priority``: one row per person per piece of household evidence."""
     m = mentions
@@ -84,11 +91,7 @@ def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
         "person_id", group=pl.concat_str([pl.lit("case"), pl.col("county").fill_null(""), "case_no"], separator="|"),
         priority=pl.lit(PRIORITY_CASE),
     )
-    guardians = m.filter(pl.col("student_mention_id").is_not_null()).select(
-        "person_id", "student_mention_id"
-    )
-    students = m.select(student_mention_id="mention_id", student_person="person_id")
-    pair = guardians.join(students, on="student_mention_id", how="inner")
+    pair = guardianships(m)
     guardian_groups = pl.concat([
         pair.select("person_id", group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")),
         pair.select(person_id="student_person", group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")),
@@ -157,10 +160,8 @@ def form_households(
     # members link to) come first; then the others join the one their phone or
     # guardian group holds most; what is left are components of all their groups.
     loose = adopting.join(anchors.select("person_id"), on="person_id", how="anti")
-    families = _components(loose.filter(pl.col("priority") < PRIORITY_CONTACT))
-    families = families.filter(
-        pl.col("anchor").is_in(families.join(enrolled, on="person_id", how="semi").get_column("anchor").implode())
-    )
+    families = _components(loose.filter(pl.col("priority") == PRIORITY_FAMILY))
+    families = _children_follow_guardians(families, guardianships(mentions))
     anchors = _adopt_anchors(pl.concat([anchors, families]), loose, weak)
     components = _components(loose.join(anchors.select("person_id"), on="person_id", how="anti"))
     membership = pl.concat([anchors, components])
@@ -214,6 +215,32 @@ def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.Dat
         )
         group_anchor = pl.concat([group_anchor, added]).group_by(group_keys).agg(n=pl.col("n").sum())
     return anchors
+
+
+def _children_follow_guardians(families: pl.DataFrame, guardianships: pl.DataFrame) -> pl.DataFrame:
+    """A student enrolled in one health family whose guardians are all in another lives with the guardians.
+
+    ``family_no`` is not updated promptly when a household splits (a mother
+    moving out with her child leaves the child on the grandparents' family),
+    while the school records who answers for the child now. Only the child
+    moves: the two families stay two households.
+    """
+    home = families.select("person_id", "anchor")
+    guardian_home = (
+        guardianships.join(home, on="person_id")
+        .group_by("student_person").agg(homes=pl.col("anchor").unique())
+        .filter(pl.col("homes").list.len() == 1)
+        .select(person_id="student_person", guardian_home=pl.col("homes").list.first())
+    )
+    return (
+        families.join(guardian_home, on="person_id", how="left")
+        .with_columns(
+            evidence=pl.when(pl.col("guardian_home").is_not_null() & (pl.col("guardian_home") != pl.col("anchor")))
+            .then(pl.lit(EVIDENCE_NAMES[PRIORITY_GUARDIAN])).otherwise("evidence"),
+            anchor=pl.coalesce("guardian_home", "anchor"),
+        )
+        .drop("guardian_home")
+    )
 
 
 def _components(rows: pl.DataFrame) -> pl.DataFrame:

@@ -298,3 +298,24 @@ def test_a_shared_phone_joins_no_two_health_families_but_places_a_guardian_and_c
     home = dict(form_households(mentions).select("person_id", "cluster").iter_rows())
     assert home[a] == home[b] != home[c]
     assert home[c] == home[d] == home["戊"] == home[CHILD_1]
+
+
+def test_child_left_on_the_grandparents_family_lives_with_the_guardian_who_moved_out():
+    grandpa, grandma = make_id("529901", dt.date(1950, 1, 1), 11), make_id("529901", dt.date(1952, 1, 1), 22)
+    frames = {
+        "health": frame("health", D1, [
+            {"record_id": "H1", "name": "王大", "id_number": grandpa, "family_no": "OLD", "village_code": V},
+            {"record_id": "H2", "name": "李二", "id_number": grandma, "family_no": "OLD", "village_code": V},
+            {"record_id": "H3", "name": "王小明", "id_number": CHILD_1, "family_no": "OLD", "village_code": V},
+            {"record_id": "H4", "name": "张丽", "id_number": MOTHER, "family_no": "NEW", "village_code": V},
+        ]),
+        "education": frame("education", D1, [{
+            "record_id": "E1", "name": "王小明", "id_number": CHILD_1, "guardian_name": "张丽",
+            "guardian_id_number": MOTHER, "guardian_relation": "母亲", "village_code": V,
+        }]),
+    }
+    mentions = build_mentions(frames).with_columns(person_id=pl.col("id_number"))
+    households = form_households(mentions)
+    home = dict(households.select("person_id", "cluster").iter_rows())
+    assert home[CHILD_1] == home[MOTHER] != home[grandpa] == home[grandma]
+    assert households.filter(pl.col("person_id") == CHILD_1)["evidence"].item() == "guardian"
