@@ -13,15 +13,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
 
 import polars as pl
 
 from schemas.columns import ColumnSpec, Kind
 from schemas.departments import columns
 from schemas.normalise import (
-    Stages, clean, dates, enums, flag_list, flags_text, id_number, merge, names, numbers, phones, squeeze, temp, text,
-    via_distinct, villages,
+    Stages, clean, dates, enums, flag_list, flags_text, id_number, names, numbers, phones, squeeze, temp, text, villages,
 )
 
 ROW_NUMBER = "row_number"
@@ -132,9 +130,7 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta, *, raw: pl.Da
     ).cast(QUARANTINE_SCHEMA)
     reject_reasons = dict(rejected.group_by("__reason_key").len().iter_rows())
 
-    # In-memory: the Python steps (distinct values, pinyin, gazetteer) then see whole columns, not morsels.
-    accepted = _normalise(checked.filter(~failed).lazy(), department, meta, file_columns).collect(
-        engine="in-memory")
+    accepted = _normalise(checked.filter(~failed), department, meta, file_columns)
     return Validated(accepted, quarantine, blank_rows, reject_reasons)
 
 
@@ -244,82 +240,56 @@ def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None)
     raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
 
 
-# How each kind is evaluated: once per distinct value (see via_distinct) when its values repeat and
-# its normaliser costs more than the hash join back; directly when the normaliser is a few cheap
-# string passes (text, amounts, phones) or the values hardly repeat (IDs, codes checked by lookup).
-# Names always go through their distinct values: pinyin and opencc are per-character Python.
-_DISTINCT_SHARE: dict[Kind, float] = {
-    Kind.NAME: 1.0, Kind.ADDRESS: 0.5, Kind.GENDER: 0.5, Kind.DATE: 0.5, Kind.ENUM: 0.5, Kind.BOOL: 0.5,
-    Kind.INT: 0.5, Kind.YEAR: 0.5, Kind.HOUSE_GRADE: 0.5, Kind.SCHOOL_GRADE: 0.5,
-}
+def field_frame(spec: ColumnSpec, rows: pl.DataFrame, address: str | None, county_hint: str | None) -> pl.DataFrame:
+    """The outputs of :func:`field_stages` for one field of ``rows`` (value, derived columns and
+    ``__flag``/``__flags``), computed by the kind's fast path: the same values, for less work."""
+    f, kind, series = spec.name, spec.kind, rows[spec.name]
+    if kind in (Kind.TEXT, Kind.ADDRESS):
+        return text.normalise_series(series, f)
+    if kind == Kind.NAME:
+        return names.normalise_series(series, f)
+    if kind == Kind.ID_NUMBER:
+        return id_number.normalise_series(series, f)
+    if kind == Kind.VILLAGE_CODE:
+        return villages.normalise_series(series, rows[address] if address else None, county_hint, f)
+    if kind in (Kind.GENDER, Kind.ENUM, Kind.BOOL, Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE):
+        return enums.normalise_series(series, spec.column, f)
+    if kind == Kind.DATE:
+        return dates.normalise_series(series, f)
+    if kind == Kind.PHONE:
+        return phones.normalise_series(series, f)
+    if kind in (Kind.INT, Kind.MONEY, Kind.YEAR):
+        return numbers.normalise_series(series, kind, f)
+    raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
 
 
-def _field_stages_fast(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:
-    stages = field_stages(spec, address, county_hint)
-    if spec.kind not in _DISTINCT_SHARE:
-        return stages
-    f = spec.name
-    produced = _names(stages)
-    outputs = [n for n in field_schema(spec) if n != f"{f}_raw"] + [n for n in (temp(f, "flag"), temp(f, "flags")) if n in produced]
-    packed = temp(f, "distinct")
-    return [{packed: via_distinct(f, stages, outputs, distinct_share=_DISTINCT_SHARE[spec.kind])},
-            {n: pl.col(packed).struct.field(n) for n in outputs}]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    stages: Stages
-    #: county and flags, the last columns computed before the accepted schema is selected.
-    county: pl.Expr
-    flags: pl.Expr
-    schema: dict[str, pl.DataType]
-
-
-@lru_cache(maxsize=256)
-def _plan(department: str, county_hint: str | None) -> _Plan:
-    """The normalisation of a department's rows, built once per (department, county of the file name).
-
-    Building the expressions (and the struct types of ``via_distinct``) costs
-    more than normalising a small file; nothing in them depends on the file
-    but the county hint.
-    """
-    specs = columns(department)
-    by_kind = {s.name: s.kind for s in specs}
-    address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
-    village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
-    # Normalisers replace f with its normalised value: keep the text as read under f_raw first.
-    raw = [{f"{s.name}_raw": pl.col(s.name) for s in specs}]
-    stages = merge(*(_field_stages_fast(s, address, county_hint) for s in specs))
-
-    flags = [pl.col(temp(s.name, "flag")) for s in specs if temp(s.name, "flag") in _names(stages)]
-    flags += [flags_text(pl.col(temp(s.name, "flags"))) for s in specs if temp(s.name, "flags") in _names(stages)]
+def _flags(specs: list[ColumnSpec], produced: set[str]) -> pl.Expr:
+    """Each row's flags: the fields' own, then the ID number's disagreements with birth date and gender."""
+    flags = [pl.col(temp(s.name, "flag")) for s in specs if temp(s.name, "flag") in produced]
+    flags += [flags_text(pl.col(temp(s.name, "flags"))) for s in specs if temp(s.name, "flags") in produced]
     # The person's own ID vouches for birth date and gender (a guardian's ID does not).
+    by_kind = {s.name: s.kind for s in specs}
     if by_kind.get("id_number") == Kind.ID_NUMBER:
         for field in ("birth_date", "gender"):
             if field in by_kind:
                 from_id = pl.col(f"id_number_{field}")
                 disagrees = pl.col(field).is_not_null() & from_id.is_not_null() & (pl.col(field) != from_id)
                 flags.append(pl.when(disagrees).then(pl.lit(f"{field}:disagrees_with_id")))
+    return flag_list(flags)
+
+
+def _normalise(rows: pl.DataFrame, department: str, meta: FileMeta, file_columns: dict[str, pl.Expr]) -> pl.DataFrame:
+    specs = columns(department)
+    address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
+    village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
+    # Normalisers replace f with its normalised value: the text as read is kept under f_raw.
+    fields = [field_frame(spec, rows, address, meta.county_from_name) for spec in specs]
+    normalised = pl.concat([rows.select(ROW_NUMBER, *(pl.col(s.name).alias(f"{s.name}_raw") for s in specs)), *fields],
+                           how="horizontal")
     county = pl.col(village).str.slice(0, 6) if village else pl.lit(None, dtype=pl.String)
-    return _Plan(
-        stages=raw + stages,
-        county=pl.coalesce(county, pl.lit(county_hint, dtype=pl.String)),
-        flags=flag_list(flags),
-        schema=accepted_schema(department),
-    )
-
-
-def _normalise(rows: pl.LazyFrame, department: str, meta: FileMeta, file_columns: dict[str, pl.Expr]) -> pl.LazyFrame:
-    plan = _plan(department, meta.county_from_name)
-    for stage in plan.stages:
-        rows = rows.with_columns(**stage)
-    return rows.with_columns(
+    return normalised.with_columns(
         **file_columns,
         snapshot_date=pl.lit(meta.snapshot_date, dtype=pl.Date),
-        county=plan.county,
-        flags=plan.flags,
-    ).select([pl.col(name).cast(dtype) for name, dtype in plan.schema.items()])
-
-
-def _names(stages: Stages) -> set[str]:
-    return {name for stage in stages for name in stage}
+        county=pl.coalesce(county, pl.lit(meta.county_from_name, dtype=pl.String)),
+        flags=_flags(specs, set(normalised.columns)),
+    ).select([pl.col(name).cast(dtype) for name, dtype in accepted_schema(department).items()])

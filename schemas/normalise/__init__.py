@@ -23,7 +23,9 @@ from collections.abc import Callable
 from itertools import zip_longest
 from typing import Any, TypeVar
 
+import numpy as np
 import polars as pl
+import pyarrow as pa
 
 Stages = list[dict[str, pl.Expr]]
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
@@ -55,7 +57,7 @@ def nfkc(col: str | pl.Expr) -> pl.Expr:
     return expr.cast(pl.String).map_batches(_nfkc_series, return_dtype=pl.String, is_elementwise=True)
 
 
-def _clean_series(series: pl.Series) -> pl.Series:
+def clean_series(series: pl.Series) -> pl.Series:
     text = _nfkc_series(series).str.strip_chars()
     return text.to_frame().select(pl.when(pl.first().str.len_bytes() > 0).then(pl.first())).to_series()
 
@@ -65,7 +67,7 @@ def clean(col: str | pl.Expr) -> pl.Expr:
     # One Python call for the three steps: polars does not share a Python function's result between
     # two uses in one expression, so `when(nfkc(x) ...).then(nfkc(x))` would normalise twice.
     expr = pl.col(col) if isinstance(col, str) else col
-    return expr.cast(pl.String).map_batches(_clean_series, return_dtype=pl.String, is_elementwise=True)
+    return expr.cast(pl.String).map_batches(clean_series, return_dtype=pl.String, is_elementwise=True)
 
 
 def squeeze(col: str | pl.Expr) -> pl.Expr:
@@ -173,3 +175,90 @@ def map_distinct(
         return series.replace_strict(distinct, mapped, default=None, return_dtype=return_dtype)
 
     return expr.map_batches(apply, return_dtype=return_dtype, is_elementwise=True)
+
+
+# Fast paths. A field's normaliser above is the reference: every value goes through every stage.
+# Most values arrive already in the form those stages produce (an ID of 18 digits, an ISO date,
+# a name of Chinese characters only), and for them most stages change nothing. A fast path does
+# the remaining work on those values only and hands every other value to the reference stages,
+# so the result is the reference's, value for value (tests/schemas/test_fast_paths.py).
+
+
+def reference_outputs(frame: pl.DataFrame, stages: Stages, outputs: list[str]) -> pl.DataFrame:
+    """The ``outputs`` of ``stages`` run on ``frame``."""
+    return run(frame, stages, keep_temporaries=True).select(outputs)
+
+
+def replaced(series: pl.Series, positions: pl.Series, values: pl.Series) -> pl.Series:
+    """A copy of ``series`` with ``values`` at ``positions`` (``Series.scatter`` changes the series it is given)."""
+    return series.clone().scatter(positions, values) if positions.len() else series
+
+
+def patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with its rows at ``positions`` replaced by ``rows`` (same columns, same order)."""
+    if positions.len() == 0:
+        return frame
+    return frame.with_columns(_replaced_any(frame[name], positions, rows[name]) for name in frame.columns)
+
+
+def _replaced_any(series: pl.Series, positions: pl.Series, values: pl.Series) -> pl.Series:
+    if not series.dtype.is_nested():
+        return replaced(series, positions, values)
+    # Series.scatter does not take lists: gather from the column followed by the new values instead.
+    index = np.arange(series.len(), dtype=np.uint32)
+    index[positions.to_numpy()] = np.arange(series.len(), series.len() + values.len(), dtype=np.uint32)
+    return pl.concat([series, values]).gather(index)
+
+
+def with_reference_where(fast: pl.DataFrame, atypical: pl.Series, source: pl.DataFrame, stages: Stages, *,
+                         distinct: bool = False) -> pl.DataFrame:
+    """``fast`` (a fast path's outputs for every row) with the ``atypical`` rows computed by the reference
+    ``stages`` from ``source`` (the columns those stages read); once per distinct value when ``distinct``."""
+    positions = atypical.arg_true()
+    if positions.len() == 0:
+        return fast
+    rows = source[positions]
+    if distinct:
+        rows = distinct_outputs(rows.to_series(), rows.columns[0], stages, fast.columns)
+    else:
+        rows = reference_outputs(rows, stages, fast.columns)
+    return patch(fast, positions, rows)
+
+
+def distinct_outputs(series: pl.Series, col: str, stages: Stages, outputs: list[str]) -> pl.DataFrame:
+    """The ``outputs`` of the reference ``stages`` (reading ``col``) for ``series``, computed once per distinct value."""
+    values = series.unique()
+    table = reference_outputs(pl.DataFrame({col: values, "__key": values}), stages, [*outputs, "__key"])
+    return series.rename("__key").to_frame().join(
+        table, on="__key", how="left", nulls_equal=True, maintain_order="left").select(outputs)
+
+
+def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1970-01-01 of valid Gregorian dates (H. Hinnant's ``days_from_civil``), vectorised."""
+    year = year - (month <= 2)
+    era = year // 400
+    year_of_era = year - era * 400
+    day_of_year = (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 1
+    day_of_era = year_of_era * 365 + year_of_era // 4 - year_of_era // 100 + day_of_year
+    return era * 146097 + day_of_era - 719468
+
+
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def is_calendar_date(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    in_month = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + (leap & (month == 2))
+    return (month >= 1) & (month <= 12) & (day >= 1) & (day <= in_month)
+
+
+def fixed_width_bytes(series: pl.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, bytes)``: the rows of ``series`` exactly ``width`` bytes long, and their bytes as a
+    ``(rows, width)`` uint8 array (a view of one contiguous buffer, no per-row work)."""
+    fits = (series.str.len_bytes() == width).fill_null(False)
+    array = series.filter(fits).to_arrow(compat_level=pl.CompatLevel.oldest())
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    start = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset] if len(array) else 0
+    data = np.frombuffer(array.buffers()[2], dtype=np.uint8) if len(array) else np.zeros(0, dtype=np.uint8)
+    return fits.arg_true().to_numpy(), data[start: start + len(array) * width].reshape(-1, width)

@@ -10,9 +10,12 @@ is unparseable. Excel serial numbers count days from 1899-12-30 (Excel's
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 
-from schemas.normalise import Stages, clean, flag, temp
+from schemas.normalise import (
+    Stages, clean, days_from_civil, fixed_width_bytes, flag, is_calendar_date, temp, with_reference_where,
+)
 
 IMPOSSIBLE = "impossible_date"
 UNPARSEABLE = "unparseable_date"
@@ -47,3 +50,38 @@ def normalise(col: str, out: str | None = None) -> Stages:
                                  .when(iso.is_not_null() | serial.is_not_null()).then(pl.lit(IMPOSSIBLE))
                                  .otherwise(pl.lit(UNPARSEABLE)))},
     ]
+
+
+_DASH = ord("-")
+_DIGIT = np.uint8(ord("0"))
+
+
+def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
+    """``out`` and ``out__flag`` exactly as :func:`normalise` gives them.
+
+    Dates written ``YYYY-MM-DD`` in ASCII (most) are checked in numpy: for them the reference's
+    cleaning and reshaping change nothing, and its parse succeeds exactly for calendar dates. The
+    others (other separators, 年月日, compact, Excel serials, junk) go through the reference stages,
+    once per distinct value: dates repeat.
+    """
+    positions, written = fixed_width_bytes(series, 10)
+    digit = {k: written[:, k] - _DIGIT for k in (0, 1, 2, 3, 5, 6, 8, 9)}
+    iso = (written[:, 4] == _DASH) & (written[:, 7] == _DASH)
+    for value in digit.values():
+        iso &= value <= 9
+    positions = positions[iso]
+    number = {k: d[iso].astype(np.int32) for k, d in digit.items()}
+    year = number[0] * 1000 + number[1] * 100 + number[2] * 10 + number[3]
+    month, day = number[5] * 10 + number[6], number[8] * 10 + number[9]
+    is_date = (year >= YEARS[0]) & (year <= YEARS[1]) & is_calendar_date(year, month, day)
+    days = np.zeros(series.len(), dtype=np.int32)
+    days[positions] = np.where(is_date, days_from_civil(year, month, day), 0)
+    state = np.zeros(series.len(), dtype=np.uint32)  # 0 left to the reference, 1 a date, 2 impossible, 3 blank
+    state[series.is_null().to_numpy()] = 3
+    state[positions] = np.where(is_date, 1, 2)
+    code = pl.Series(state)
+    fast = pl.select(**{
+        out: pl.when(pl.lit(code == 1)).then(pl.lit(pl.Series(days).cast(pl.Date))),
+        temp(out, "flag"): pl.lit(pl.Series([None, None, f"{out}:{IMPOSSIBLE}", None], dtype=pl.String).gather(code)),
+    })
+    return with_reference_where(fast, code == 0, series.to_frame(out), normalise(out), distinct=True)

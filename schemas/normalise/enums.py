@@ -14,7 +14,7 @@ from functools import cache
 import polars as pl
 
 from schemas.columns import Column, Kind
-from schemas.normalise import Stages, flag, squeeze, temp
+from schemas.normalise import Stages, distinct_outputs, flag, squeeze, temp
 
 UNKNOWN = "unknown_value"
 _CHINESE_DIGITS = "一二三四五六七八九"
@@ -71,3 +71,8 @@ def normalise(col: str, column: Column, out: str | None = None) -> Stages:
         {temp(out, "canonical"): key.replace_strict(list(table), list(table.values()), default=None, return_dtype=dtype)},
         {out: value, temp(out, "flag"): flag(out, pl.when(key.is_not_null() & canonical.is_null()).then(pl.lit(UNKNOWN)))},
     ]
+
+
+def normalise_series(series: pl.Series, column: Column, out: str) -> pl.DataFrame:
+    """``out`` and ``out__flag`` exactly as :func:`normalise` gives them, computed once per distinct spelling."""
+    return distinct_outputs(series, out, normalise(out, column), [out, temp(out, "flag")])

@@ -9,9 +9,15 @@ per digit.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 import polars as pl
 
-from schemas.normalise import EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, flag, squeeze, temp
+from schemas.normalise import (
+    EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, days_from_civil, fixed_width_bytes, flag, is_calendar_date, replaced, squeeze,
+    temp, with_reference_where,
+)
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"  # index = weighted sum mod 11
@@ -86,3 +92,108 @@ def normalise(col: str, out: str | None = None) -> Stages:
 
 def _plausible(birth: pl.Expr) -> pl.Expr:
     return pl.when(birth.dt.year().is_between(1900, 2099)).then(birth)
+
+
+_CODE = {status: code for code, status in enumerate(STATUSES)}
+_LEFT = len(STATUSES)  # code of the rows left to the reference stages
+_STATUS_LABELS = pl.Series([*STATUSES, None], dtype=pl.String)
+_GENDERS = pl.Series(["女", "男"], dtype=pl.String)  # by the parity of the sequence digit
+_DIGIT = np.uint8(ord("0"))
+_UPPER_X, _LOWER_X = ord("X"), ord("x")
+
+
+@dataclass
+class _Read:
+    """What the digits of some IDs say: their row positions, status codes, birth days, sequence parity."""
+
+    positions: np.ndarray
+    codes: np.ndarray
+    days: np.ndarray
+    odd: np.ndarray
+    check: np.ndarray
+
+
+def _digits(written: np.ndarray, columns: range) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Which rows hold ASCII digits in ``columns``, and those digits (uint8: a byte below "0" wraps above 9)."""
+    digits = [written[:, k] - _DIGIT for k in columns]
+    ok = np.ones(len(written), dtype=bool)
+    for digit in digits:
+        ok &= digit <= 9
+    return ok, digits
+
+
+def _read(positions: np.ndarray, first17: list[np.ndarray], written_check: np.ndarray | None) -> _Read:
+    """Status, birth date and parity from the 17 digits (as int32 arrays); ``written_check`` is the 18th
+    character's value (X being 10), None for a 15-digit ID."""
+    year = first17[6] * 1000 + first17[7] * 100 + first17[8] * 10 + first17[9]
+    month, day = first17[10] * 10 + first17[11], first17[12] * 10 + first17[13]
+    has_birth = (year >= 1900) & (year <= 2099) & is_calendar_date(year, month, day)
+    check = (12 - sum(w * d for w, d in zip(WEIGHTS, first17)) % 11) % 11  # X being 10
+    if written_check is None:
+        codes = np.where(has_birth, _CODE[LEGACY_CONVERTED], _CODE[MALFORMED])
+    else:
+        # Excel keeps 15 significant digits: the last three come back as zeros.
+        excel_zeros = (first17[15] == 0) & (first17[16] == 0) & (written_check == 0)
+        codes = np.select([~has_birth, written_check == check, excel_zeros],
+                          [_CODE[MALFORMED], _CODE[VALID], _CODE[EXCEL_DAMAGED]], _CODE[BAD_CHECK_DIGIT])
+    days = np.where(has_birth, days_from_civil(year, month, day), 0)
+    return _Read(positions, codes, days, first17[16] % 2, check)
+
+
+def _read_18(series: pl.Series) -> tuple[_Read, np.ndarray]:
+    """IDs of 17 ASCII digits and a digit, X or x; also which of them end in a lower-case x."""
+    positions, written = fixed_width_bytes(series, 18)
+    typical, digits = _digits(written, range(17))
+    last = written[:, 17]
+    lower_x = last == _LOWER_X
+    typical &= (last == _UPPER_X) | lower_x | (last - _DIGIT <= 9)
+    last = last[typical]
+    written_check = np.where((last == _UPPER_X) | (last == _LOWER_X), 10, last.astype(np.int32) - int(_DIGIT))
+    read = _read(positions[typical], [d[typical].astype(np.int32) for d in digits], written_check)
+    return read, positions[typical & lower_x]
+
+
+def _read_15(series: pl.Series) -> _Read:
+    """Legacy IDs of 15 ASCII digits: the first 17 of 18 are the first 6, then "19", then the other 9."""
+    positions, written = fixed_width_bytes(series, 15)
+    typical, digits = _digits(written, range(15))
+    digits = [d[typical].astype(np.int32) for d in digits]
+    nineteen = [np.full(len(positions[typical]), digit, dtype=np.int32) for digit in (1, 9)]
+    return _read(positions[typical], digits[:6] + nineteen + digits[6:], None)
+
+
+def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
+    """The outputs of :func:`normalise` (``out__flag`` included), exactly.
+
+    IDs written as 18 or 15 ASCII digits (the 18th may be X or x; nearly all IDs) are read byte by byte
+    in numpy: cleaning changes nothing in them but the case of x, and the check character, birth date
+    and sex are arithmetic on the digits. Blanks are blank. Everything else (spaces, full-width digits,
+    Excel's 5.29901E+17) goes through the reference stages.
+    """
+    n = series.len()
+    long, lower_x = _read_18(series)
+    legacy = _read_15(series)
+    codes = np.where(series.is_null().to_numpy(), _CODE[BLANK], _LEFT).astype(np.uint32)
+    days, odd = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.uint32)
+    for read in (long, legacy):
+        codes[read.positions], days[read.positions], odd[read.positions] = read.codes, read.days, read.odd
+    code = pl.Series(codes)
+    text = replaced(series, pl.Series(lower_x, dtype=pl.UInt32),
+                    series.gather(lower_x).str.to_uppercase())
+    converted = legacy.positions[legacy.codes == _CODE[LEGACY_CONVERTED]]
+    if len(converted):
+        old = series.gather(converted)
+        check = pl.Series(np.array(list(CHECK_CHARS))[(12 - legacy.check[legacy.codes == _CODE[LEGACY_CONVERTED]]) % 11])
+        text = replaced(text, pl.Series(converted, dtype=pl.UInt32), pl.select(pl.concat_str(
+            pl.lit(old).str.slice(0, 6), pl.lit("19"), pl.lit(old).str.slice(6, 9), pl.lit(check))).to_series())
+    shaped = pl.lit(code.is_in([_CODE[s] for s in SHAPE_VALID]))
+    flags = pl.Series([f"{out}:{s}" if s in FLAGGED else None for s in STATUSES] + [None], dtype=pl.String)
+    fast = pl.select(**{
+        out: pl.when(shaped).then(pl.lit(text)),
+        f"{out}_status": pl.lit(_STATUS_LABELS.gather(code)),
+        f"{out}_birth_date": pl.when(shaped).then(pl.lit(pl.Series(days).cast(pl.Date))),
+        f"{out}_gender": pl.when(shaped).then(pl.lit(_GENDERS.gather(pl.Series(odd)))),
+        f"{out}_county": pl.when(shaped).then(pl.lit(series).str.slice(0, 6)),
+        temp(out, "flag"): pl.lit(flags.gather(code)),
+    })
+    return with_reference_where(fast, code == _LEFT, series.to_frame(out), normalise(out))

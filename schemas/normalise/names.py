@@ -13,11 +13,12 @@ import csv
 from functools import cache, lru_cache
 from pathlib import Path
 
+import numpy as np
 import opencc
 import polars as pl
 from pypinyin import Style, lazy_pinyin
 
-from schemas.normalise import Stages, clean, nfkc, temp
+from schemas.normalise import Stages, clean, nfkc, replaced, temp, with_reference_where
 
 SURNAME_TABLE = Path(__file__).resolve().parent.parent / "reference" / "surname_pinyin.csv"
 SEPARATOR = "·"
@@ -139,3 +140,60 @@ def normalise(col: str, out: str | None = None) -> Stages:
         {out: pl.col(temp(out, "tidy")).map_batches(simplify_series, return_dtype=pl.String, is_elementwise=True)},
         {f"{out}_pinyin": pl.col(out).map_batches(pinyin_series, return_dtype=pl.String, is_elementwise=True)},
     ]
+
+
+#: a name of Chinese characters (CJK unified ideographs, basic block) only: NFKC, trimming, space and
+#: separator removal all leave it as it is, so only simplification and pinyin have anything to do.
+_TYPICAL = r"^[\x{4E00}-\x{9FFF}]+$"
+_START = "\x01"  # marks the start of a name for the surname patterns; never part of a typical name
+
+
+def _chars_of_typical(names: pl.Series) -> list[str]:
+    """The distinct characters of names made of CJK basic-block characters only (3 UTF-8 bytes each)."""
+    joined = names.str.join("").item()
+    if not joined:
+        return []
+    utf8 = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8).reshape(-1, 3).astype(np.uint32)
+    points = ((utf8[:, 0] & 0x0F) << 12) | ((utf8[:, 1] & 0x3F) << 6) | (utf8[:, 2] & 0x3F)
+    return [chr(point) for point in np.flatnonzero(np.bincount(points, minlength=0xA000))]
+
+
+def _pinyin_of_typical(names: pl.Series, chars: list[str]) -> pl.Series:
+    """:func:`pinyin_series` of names of CJK characters only (no Latin letters, no separators), in one pass.
+
+    The surname is the start marker plus one or two characters: listed first, two-character surnames
+    first, so the leftmost-first match prefers them exactly as :func:`pinyin_series` does.
+    """
+    readings = surname_readings()
+    surnames = sorted(readings, key=len, reverse=True)
+    patterns = [_START + s for s in surnames] + chars
+    spelled = [f" {readings[s]}" for s in surnames] + [f" {p}" if (p := char_pinyin(c)) else "" for c in chars]
+    marked = pl.select(pl.concat_str(pl.lit(_START), pl.lit(names))).to_series()
+    return marked.str.replace_many(patterns, spelled, leftmost=True).str.strip_chars_start(_START + " ")
+
+
+def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
+    """``out`` and ``out_pinyin`` exactly as :func:`normalise` gives them.
+
+    Names of Chinese characters only (nearly all, and most of the others once tidied: "王 芳") are
+    simplified and spelled in one pass each; the rest (separators, Latin letters, other scripts)
+    go through :func:`normalise`'s stages.
+    """
+    typical = series.str.contains(_TYPICAL).fill_null(False)
+    untidy = (~typical & series.is_not_null()).arg_true()
+    tidy = series
+    if untidy.len():
+        tidied = pl.select(_tidy(pl.lit(series.gather(untidy)))).to_series()
+        tidy = replaced(series, untidy, tidied)
+        typical = replaced(typical, untidy, tidied.str.contains(_TYPICAL).fill_null(False))
+    chars = _chars_of_typical(tidy.filter(typical))
+    names = tidy
+    traditional = {c: s for c in chars if (s := to_simplified(c)) != c}
+    if traditional:
+        positions = tidy.str.contains_any(list(traditional)).fill_null(False).arg_true()
+        names = replaced(tidy, positions, tidy.gather(positions).str.replace_many(traditional))
+        chars = sorted(set(chars) - set(traditional) | {c for s in traditional.values() for c in s})
+    fast = pl.DataFrame({out: names, f"{out}_pinyin": _pinyin_of_typical(names, chars)})
+    # The rest from their tidied text, through the reference's later stages.
+    return with_reference_where(fast, ~typical & tidy.is_not_null(), tidy.to_frame(temp(out, "tidy")),
+                                normalise(out)[1:])

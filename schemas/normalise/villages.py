@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas.normalise import (
-    EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, clean, flag, flag_list, map_distinct, squeeze, temp,
+    EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, clean, flag, flag_list, map_distinct, squeeze, temp, with_reference_where,
 )
 
 GAZETTEER = Path(__file__).resolve().parent.parent / "reference" / "villages.csv"
@@ -163,3 +163,25 @@ def normalise(
             .when(address_code.is_not_null()).then(pl.lit(SOURCE_ADDRESS)),
          temp(out, "flags"): flag_list([flag(out, given_problem), flag(out, address_problem)])},
     ]
+
+
+@cache
+def _codes_series() -> pl.Series:
+    return pl.Series(sorted(load_gazetteer().codes), dtype=pl.String)
+
+
+def normalise_series(series: pl.Series, address: pl.Series | None, county_hint: str | None, out: str) -> pl.DataFrame:
+    """``out``, ``out_source`` and ``out__flags`` exactly as :func:`normalise` gives them.
+
+    A code written exactly as a gazetteer code (most) is valid as it is: given, no flags. The others
+    (blank, damaged, unknown: the address decides) go through the reference stages with their address.
+    """
+    valid = series.is_in(_codes_series().implode()).fill_null(False)
+    fast = pl.select(**{
+        out: pl.lit(series),
+        f"{out}_source": pl.repeat(SOURCE_GIVEN, series.len(), dtype=pl.String),
+        temp(out, "flags"): pl.repeat(pl.lit([], dtype=pl.List(pl.String)), series.len()),
+    })
+    source = pl.DataFrame({out: series, "__address": address if address is not None else pl.repeat(
+        None, series.len(), dtype=pl.String, eager=True)})
+    return with_reference_where(fast, ~valid, source, normalise(out, "__address", county_hint))

@@ -24,7 +24,9 @@ csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
 def read_csv_bytes(data: bytes) -> RawTable:
     if looks_binary(data):
         raise not_a_table()
-    decoded = strict_decode(data)
+    # The header search reads at most SAMPLE_CHARS characters, at most 4 bytes each (one more character
+    # tells it the text goes on): a UTF-8 file is passed to polars as bytes, so that is all it decodes.
+    decoded = strict_decode(data, utf8_prefix=4 * (SAMPLE_CHARS + 1))
     if decoded is None or decoded[1] == "gb18030":
         if (lines := mixed_encoding_lines(data)) is not None:
             raise mixed_encodings(*lines)
@@ -50,7 +52,7 @@ def read_csv_bytes(data: bytes) -> RawTable:
         body = data[3:]
     else:
         body = text.encode("utf-8")
-    frame = _read_body(body, text, separator, first_data_line - 1, max(len(header_cells), sample_width))
+    frame = _read_body(body, separator, first_data_line - 1, max(len(header_cells), sample_width))
     names = column_names(header_cells)
     names += [f"column_{i}" for i in range(len(names) + 1, frame.width + 1)]
     frame = frame.rename(dict(zip(frame.columns, names)))
@@ -85,7 +87,7 @@ def _find_header(text: str) -> tuple[str, list[str], int, int, int] | None:
     return None
 
 
-def _read_body(body: bytes, text: str, separator: str, skip_lines: int, width: int) -> pl.DataFrame:
+def _read_body(body: bytes, separator: str, skip_lines: int, width: int) -> pl.DataFrame:
     def read(width: int) -> pl.DataFrame:
         return pl.read_csv(
             body, has_header=False, separator=separator, skip_lines=skip_lines, infer_schema=False,
@@ -101,7 +103,7 @@ def _read_body(body: bytes, text: str, separator: str, skip_lines: int, width: i
         if "more fields" not in str(error):
             raise
     # Rare: a row wider than every sampled row. Count once in Python, keep every value.
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
+    rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=separator)
     return read(max((len(r) for r in rows), default=width))
 
 
