@@ -277,6 +277,8 @@ def _attach_records_naming_a_member(mentions: pl.DataFrame, membership: pl.DataF
     per_person = mentions.group_by("person_id").agg(
         naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
         has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
+        birth=pl.col("birth_date").drop_nulls().min(),
+        gender=pl.col("gender").drop_nulls().mode().sort().first(),
     )
     alone = membership.filter(
         (pl.len().over("anchor") == 1) & ~pl.col("evidence").is_in(OWN_EVIDENCE).fill_null(False)
@@ -287,13 +289,21 @@ def _attach_records_naming_a_member(mentions: pl.DataFrame, membership: pl.DataF
     place_name = ["village_code", "name_pinyin"]
     names = mentions.select("person_id", *place_name).drop_nulls().unique()
     slots = mentions.filter(pl.col("role") != "guardian").select("person_id", "department", "role").unique()
-    wanted = names.join(orphans.select("person_id"), on="person_id")
+    wanted = names.join(orphans.select("person_id", "birth", "gender"), on="person_id")
     candidates = (
         names.join(orphans.select("person_id"), on="person_id", how="anti")
         .join(membership.select("person_id", "anchor"), on="person_id")
+        .join(per_person.select("person_id", cand_birth="birth", cand_gender="gender"), on="person_id")
         .rename({"person_id": "candidate"})
     )
-    matches = wanted.join(candidates, on=place_name).select("person_id", "candidate", "anchor").unique()
+    # a birth date or gender the record gives (a damaged ID number still tells them) that the namesake's differ from
+    matches = (
+        wanted.join(candidates, on=place_name)
+        .filter(pl.col("birth").is_null() | pl.col("cand_birth").is_null() | (pl.col("birth") == pl.col("cand_birth")))
+        .filter(pl.col("gender").is_null() | pl.col("cand_gender").is_null()
+                | (pl.col("gender") == pl.col("cand_gender")))
+        .select("person_id", "candidate", "anchor").unique()
+    )
     clash = (
         matches.join(slots, on="person_id")
         .join(slots.rename({"person_id": "candidate"}), on=["candidate", "department", "role"])

@@ -255,8 +255,12 @@ def test_water_record_naming_father_or_son_of_one_name_joins_their_household():
             {"record_id": "H2", "name": "覃伟", "id_number": son, "family_no": "F1", "village_code": V},
             {"record_id": "H3", "name": "陆平", "id_number": neighbour, "family_no": "F2", "village_code": V},
         ]),
-        "housing": frame("housing", D1, [{"record_id": "F1", "owner_name": "陆平", "owner_id_number": MOTHER,
-                                          "village_code": V}]),
+        "housing": frame("housing", D1, [
+            {"record_id": "F1", "owner_name": "陆平", "owner_id_number": MOTHER, "village_code": V},
+            # a third 覃伟, born 1940 by his damaged ID number: neither of the household's two
+            {"record_id": "F2", "owner_name": "覃伟", "owner_id_number": make_id("529901", dt.date(1940, 1, 1), 15)[:-1] + "0",
+             "owner_id_number_status": "bad_check_digit", "village_code": V},
+        ]),
         "water": frame("water", D1, [
             {"record_id": "W1", "head_name": "覃伟", "village_code": V},
             # two households hold a 陆平 (F2's, and the owner of house F1): nothing tells which one is meant
@@ -264,11 +268,13 @@ def test_water_record_naming_father_or_son_of_one_name_joins_their_household():
         ]),
     }
     mentions = build_mentions(frames).with_columns(
-        person_id=pl.coalesce("id_number", pl.concat_str([pl.lit("w"), "record_id"]))
+        person_id=pl.when(pl.col("id_status") == "valid").then(pl.col("id_number"))
+        .otherwise(pl.concat_str([pl.lit("w"), "record_id"]))
     )
     households = form_households(mentions)
     home = dict(households.select("person_id", "cluster").iter_rows())
     assert home["wW1"] == home[father] == home[son]
+    assert home["wF2"] != home[father]
     assert households.filter(pl.col("person_id") == "wW1")["evidence"].item() == "named_member"
     assert home["wW2"] not in (home[neighbour], home[MOTHER])
 
