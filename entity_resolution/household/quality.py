@@ -71,7 +71,12 @@ def id_stability(first: pl.DataFrame, second: pl.DataFrame, truth: pl.DataFrame)
     run; its mentions from the first run must carry the same ``person_id`` in
     the second. A household is unchanged when its truth members at the first
     run's last snapshot are its truth members at the second's; each member
-    must keep its ``household_id``.
+    must keep its ``household_id``: the household holding most of the
+    member's mentions at the first run's last snapshot in the first run, and
+    at the second's in the second. (Counting every pair of households a
+    member's mentions sit in, as an earlier version did, scores a member
+    whose records are split over two households the same way in both runs
+    as half lost although nothing changed.)
     """
     a, b = with_truth(first, truth), with_truth(second, truth)
     same = a.join(b.select(*MENTION_KEY, person_id_2="person_id"), on=MENTION_KEY, how="inner")
@@ -87,13 +92,29 @@ def id_stability(first: pl.DataFrame, second: pl.DataFrame, truth: pl.DataFrame)
         return at.group_by("household_key").agg(members=pl.col("person_key").unique().sort())
 
     unchanged = members(a, last_1).join(members(b, last_2), on=["household_key", "members"], how="semi")
+
+    def home(frame: pl.DataFrame, date, name: str) -> pl.DataFrame:
+        # A member whose records sit in two households (one person's records not all linked to each
+        # other) has one home: the household holding most of them (ties: the smaller ID).
+        return (
+            frame.filter(pl.col("snapshot_date") == date).join(unchanged, on="household_key", how="semi")
+            .group_by("person_key", "household_id").len()
+            .sort(["person_key", "len", "household_id"], descending=[False, True, False])
+            .unique("person_key", keep="first")
+            .select("person_key", pl.col("household_id").alias(name))
+        )
+
+    kept_households = (
+        home(a, last_1, "h1").join(home(b, last_2, "h2"), on="person_key")
+        .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
+    )
+    # The earlier count (every pair), kept so that figures measured before can be compared.
     ids_1 = a.filter(pl.col("snapshot_date") == last_1).select("person_key", "household_key", h1="household_id")
     ids_2 = b.filter(pl.col("snapshot_date") == last_2).select("person_key", h2="household_id")
-    kept_households = (
-        ids_1.join(unchanged, on="household_key", how="semi")
-        .join(ids_2, on="person_key")
+    every_pair = (
+        ids_1.join(unchanged, on="household_key", how="semi").join(ids_2, on="person_key")
         .unique(["person_key", "h1", "h2"])
-        .select(kept=(pl.col("h1") == pl.col("h2")).mean())
-        .item()
+        .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
     )
-    return {"person": round(person or 0.0, 5), "household": round(kept_households or 0.0, 5)}
+    return {"person": round(person or 0.0, 5), "household": round(kept_households or 0.0, 5),
+            "household_every_pair": round(every_pair or 0.0, 5)}
