@@ -66,8 +66,9 @@ def eligible_columns(department: str) -> set[str]:
 def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -> str:
     """Create TEMP TABLE ``_quarantined_<department>``; return its name.
 
-    Columns: ``snapshot_date, file_id, file_name, row_number, record_id, person_id, household_id`` and
-    the ``wanted`` fact columns, typed as in the core fact table. Needs ``_asof_<department>``.
+    Columns: ``snapshot_date, file_id, file_name, row_number, record_id, person_id, household_id``,
+    ``county`` (the household's: it chooses regional thresholds) and the ``wanted`` fact columns, typed
+    as in the core fact table. Needs ``_asof_<department>``.
     """
     specs = {s.name: s for s in columns(department)}
     unknown = set(wanted) - eligible_columns(department)
@@ -78,7 +79,8 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
     typed = ", ".join(f"CAST(NULL AS {KIND_TYPE[specs[c].kind]}) AS {quote(c)}" for c in wanted)
     empty = (f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT CAST(NULL AS DATE) AS snapshot_date, "
              "CAST(NULL AS VARCHAR) AS file_id, CAST(NULL AS VARCHAR) AS file_name, CAST(NULL AS INTEGER) AS row_number, CAST(NULL AS VARCHAR) AS record_id, "
-             f"CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS household_id{', ' + typed if typed else ''} "
+             f"CAST(NULL AS VARCHAR) AS person_id, CAST(NULL AS VARCHAR) AS household_id, CAST(NULL AS VARCHAR) AS county"
+             f"{', ' + typed if typed else ''} "
              "WHERE false")
     if id_column is None:  # no ID number in this department's rows: nothing can be attributed
         conn.execute(empty)
@@ -119,8 +121,10 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
     conn.register("_q_normalised", normalised.select(keep).to_arrow())
 
     values = "".join(f", CAST(n.{quote(c)} AS {KIND_TYPE[specs[c].kind]}) AS {quote(c)}" for c in wanted)
-    same_fact = "".join(f", {quote(c)}" for c in wanted)
-    kept = "".join(f", m.{quote(c)}" for c in wanted)
+
+    def listed(alias: str) -> str:
+        return "".join(f", {alias}.{quote(c)}" for c in wanted)
+
     valid = ", ".join(f"'{s}'" for s in VALID_ID_STATUSES)  # code-owned constants
     conn.execute(f"""
         CREATE OR REPLACE TEMP TABLE {name} AS
@@ -150,18 +154,21 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
             GROUP BY person_id HAVING count(*) = 1),
         attributed AS (
             SELECT m.snapshot_date, m.file_id, m.file_name, m.row_number, m.record_id, m.person_id,
-                   coalesce(l.household_id, h.household_id) AS household_id{kept}
+                   coalesce(l.household_id, h.household_id) AS household_id{listed('m')}
             FROM matched m
             LEFT JOIN linked_to l ON l.snapshot_date = m.snapshot_date AND l.person_id = m.person_id
             LEFT JOIN member_of h ON h.person_id = m.person_id)
-        SELECT DISTINCT ON (snapshot_date, person_id, record_id{same_fact}) *
+        SELECT DISTINCT ON (t.snapshot_date, t.person_id, t.record_id{listed('t')})
+               t.snapshot_date, t.file_id, t.file_name, t.row_number, t.record_id, t.person_id, t.household_id,
+               h.county{listed('t')}
         FROM attributed t
-        SEMI JOIN core.household h ON h.household_id = t.household_id
+        JOIN core.household h ON h.household_id = t.household_id
         ANTI JOIN (SELECT DISTINCT snapshot_date, person_id FROM _asof_{department} WHERE person_id IS NOT NULL) a
              ON a.snapshot_date = t.snapshot_date AND a.person_id = t.person_id
         ANTI JOIN (SELECT DISTINCT snapshot_date, record_id FROM _asof_{department}) r
              ON r.snapshot_date = t.snapshot_date AND r.record_id = t.record_id
-        ORDER BY snapshot_date, person_id, record_id{same_fact}, file_id, row_number""", {"department": department})
+        ORDER BY t.snapshot_date, t.person_id, t.record_id{listed('t')}, t.file_id, t.row_number""",
+                 {"department": department})
     for temp in ("_q_headers", "_q_normalised"):
         conn.unregister(temp)
     _drop(conn)

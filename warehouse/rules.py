@@ -28,7 +28,8 @@ IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 COMPARISONS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
 OPS = set(COMPARISONS) | {"in", "not_in", "between", "is_null", "is_not_null", "is_true", "is_false"}
 AGGREGATES = {"sum", "max", "min", "avg", "count"}
-BUILTIN_MEASURES = {"n_members": "h.n_members"}
+#: Builtin household measures: SQL over ``hs`` (``_household_size``, see ``household_sizes``) and ``h`` (core.household).
+BUILTIN_MEASURES = {"n_members": "coalesce(hs.n_members, h.n_members)"}
 #: Columns computed for rule evaluation beside the fact columns.
 COMPUTED = {"age": "date_sub('year', f.birth_date, s.snapshot_date)"}
 EXIT_RULE = "exit"
@@ -154,6 +155,7 @@ def _check_test(rule: str, test: dict, path: Path, context: bool) -> None:
         for col in test.get("evidence") or []:
             if col not in allowed:
                 raise RulesError(f"{where}: evidence column {col!r} is not a column of {FACT_TABLES[department]}")
+        _check_include_quarantined(test, department, _record_columns(test), where)
     elif kind == "absent" and not context:
         _department(test.get("department"), path)
         known = test.get("known_in")
@@ -186,16 +188,32 @@ def _check_test(rule: str, test: dict, path: Path, context: bool) -> None:
             unknown = set(m) - {"department", "agg", "column", "include_quarantined"}
             if unknown:
                 raise RulesError(f"{where}: measure {name}: unknown keys {sorted(unknown)}")
-            if m.get("include_quarantined", False) not in (True, False):
-                raise RulesError(f"{where}: measure {name}: write include_quarantined: true or false")
-            if m.get("include_quarantined") and (quarantined.subject_id_column(department) is None
-                                                 or m["column"] not in quarantined.eligible_columns(department)):
-                raise RulesError(f"{where}: measure {name}: include_quarantined needs a department whose rows carry an "
-                                 f"ID number and a column a quarantined row can supply, one of "
-                                 f"{sorted(quarantined.eligible_columns(department))}; got {department}.{m['column']}")
+            _check_include_quarantined(m, department, [m["column"]], f"{where}: measure {name}")
         _check_condition(test.get("where"), set(measures), where, path)
     else:
         raise RulesError(f"{where}: unknown test kind {kind!r} (record, absent, household; contexts: record)")
+
+
+def _check_include_quarantined(spec: dict, department: str, columns: list[str], where: str) -> None:
+    if spec.get("include_quarantined", False) not in (True, False):
+        raise RulesError(f"{where}: write include_quarantined: true or false")
+    if not spec.get("include_quarantined"):
+        return
+    eligible = quarantined.eligible_columns(department)
+    if quarantined.subject_id_column(department) is None or not set(columns) <= eligible:
+        raise RulesError(f"{where}: include_quarantined needs a department whose rows carry an ID number, and "
+                         f"columns a quarantined row can supply, of {sorted(eligible)}; got {department}: "
+                         f"{sorted(set(columns) - eligible) or 'no ID number'}")
+
+
+def _record_columns(test: dict) -> list[str]:
+    """The fact columns a record test reads: those of its condition, then its evidence."""
+    def walk(node: Any) -> list[str]:
+        if isinstance(node, dict):
+            own = [node["column"]] if isinstance(node.get("column"), str) else []
+            return own + [c for k, v in node.items() if k != "column" for c in walk(v)]
+        return [c for v in node for c in walk(v)] if isinstance(node, list) else []
+    return list(dict.fromkeys(walk(test.get("where")) + list(test.get("evidence") or [])))
 
 
 def _check_condition(node: Any, allowed: set[str], where: str, path: Path) -> None:
@@ -369,17 +387,26 @@ def _hit_columns(target: str) -> str:
 
 
 def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: str) -> tuple[str, dict]:
+    """Fact rows matching ``where``; with ``include_quarantined``, also the department's quarantined rows
+    that ``warehouse.quarantined`` attributes to a person (``from_quarantine``, the row named in evidence)."""
     department = test["department"]
     sql = _Sql(rule.name, "f.county", "f.snapshot_date")
     cond = compile_condition(test["where"], lambda c: f"f.{quote(c)}", sql)
     evidence_cols = list(dict.fromkeys(test.get("evidence") or []))
-    values = ", ".join(f"{quote(c)} := f.{quote(c)}" for c in evidence_cols)
+    values = "struct_pack(" + ", ".join(f"{quote(c)} := f.{quote(c)}" for c in evidence_cols) + ")" if evidence_cols else "NULL"
     sql.params.update(department=department, test=f"{index}:record", version=version)
+    joins, thresholds = " ".join(sql.joins), sql.thresholds_struct()
     text = (_hit_columns(target) + f"SELECT $rule, f.snapshot_date, f.household_id, f.person_id, $department, f.record_id, f.record_key, "
-            f"$test, false, to_json(struct_pack(\"values\" := {('struct_pack(' + values + ')') if values else 'NULL'}, "
-            f"thresholds := {{thresholds}})), nullif(f.county, ''), $version "
-            f"FROM _asof_{department} f {{joins}} WHERE f.household_id IS NOT NULL AND coalesce({cond}, false)")
-    return text.format(thresholds=sql.thresholds_struct(), joins=" ".join(sql.joins)), sql.params
+            f"$test, false, to_json(struct_pack(\"values\" := {values}, thresholds := {thresholds})), nullif(f.county, ''), $version "
+            f"FROM _asof_{department} f {joins} WHERE f.household_id IS NOT NULL AND coalesce({cond}, false)")
+    if test.get("include_quarantined"):
+        # no record_id/record_key: the row never became a record; the evidence names it for the department
+        row = "struct_pack(file_name := f.file_name, row_number := f.row_number)"
+        text += (f" UNION ALL SELECT $rule, f.snapshot_date, f.household_id, f.person_id, $department, NULL, NULL, $test, true, "
+                 f"to_json(struct_pack(\"values\" := {values}, thresholds := {thresholds}, quarantined := {row})), "
+                 f"nullif(f.county, ''), $version FROM {quarantined.table_name(department)} f {joins} "
+                 f"WHERE coalesce({cond}, false)")
+    return text, sql.params
 
 
 #: ID numbers in rows the department sent but validation quarantined (e.g. a blank name), in its latest
@@ -402,6 +429,38 @@ def _identity_join(department: str) -> str:
     return f"JOIN restricted.{quote(ident)} i ON i.record_id = f.record_id AND i.valid_from = f.valid_from"
 
 
+def _name_column(department: str, id_column: str) -> str | None:
+    """The name field beside an ID-number field (guardian_id_number -> guardian_name), if the schema has one."""
+    layout = fact_layout(department)
+    name = id_column.removesuffix("id_number") + "name"
+    return name if name in layout.identity_fields and layout.specs[name].kind is Kind.NAME else None
+
+
+def _named_by_id_sql(department: str, column: str) -> str:
+    """Persons a ``department`` record names by the ID number in ``column``, per snapshot and household.
+
+    The ID comes from the version in force, else from the record's latest version that has a valid one
+    and names the same person (same name, compared in pinyin: a homophone or a traditional character
+    is the same name): one extract often leaves the cell blank, but a record whose guardian changed
+    must not be read with the former guardian's number.
+    """
+    name = _name_column(department, column)
+    same_name = (f"AND r.pinyin IS NOT DISTINCT FROM i.{quote(name + '_pinyin')}" if name else "")
+    pinyin = f"ci.{quote(name + '_pinyin')}" if name else "NULL"
+    status = quote(column + "_status")
+    return (
+        f"SELECT f.snapshot_date, f.household_id, f.county, "
+        f"  coalesce(CASE WHEN f.{status} IN {VALID_ID} THEN i.{quote(column)} END, r.id_number) AS id_number, "
+        f"  '{department}' AS known_in "  # a validated department name
+        f"FROM _asof_{department} f {_identity_join(department)} "
+        f"LEFT JOIN (SELECT c.record_id, {pinyin} AS pinyin, arg_max(ci.{quote(column)}, c.valid_from) AS id_number "
+        f"           FROM core.{quote(FACT_TABLES[department])} c "
+        f"           JOIN restricted.{quote(identity_table(department).name)} ci "
+        f"             ON ci.record_id = c.record_id AND ci.valid_from = c.valid_from "
+        f"           WHERE c.{status} IN {VALID_ID} GROUP BY ALL) r ON r.record_id = f.record_id {same_name} "
+        f"WHERE f.household_id IS NOT NULL")
+
+
 def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: str) -> tuple[str, dict]:
     """Persons known to another department but absent from ``department``'s data as of each snapshot.
 
@@ -416,20 +475,7 @@ def absent_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
     known_union = " UNION ALL ".join(
         f"SELECT snapshot_date, person_id, household_id, county, '{d}' AS known_in FROM _asof_{d} "
         "WHERE person_id IS NOT NULL AND household_id IS NOT NULL" for d in known)  # d: validated department name
-    # The ID number comes from the version in force, else from the record's latest version that has a
-    # valid one: a person named on a record stays the same person when one extract left the cell blank.
-    named_union = " UNION ALL ".join(
-        f"SELECT f.snapshot_date, f.household_id, f.county, "
-        f"  coalesce(CASE WHEN f.{quote(n['column'] + '_status')} IN {VALID_ID} THEN i.{quote(n['column'])} END, "
-        f"           r.id_number) AS id_number, '{n['department']}' AS known_in "
-        f"FROM _asof_{n['department']} f {_identity_join(n['department'])} "
-        f"LEFT JOIN (SELECT c.record_id, arg_max(ci.{quote(n['column'])}, c.valid_from) AS id_number "
-        f"           FROM core.{quote(FACT_TABLES[n['department']])} c "
-        f"           JOIN restricted.{quote(identity_table(n['department']).name)} ci "
-        f"             ON ci.record_id = c.record_id AND ci.valid_from = c.valid_from "
-        f"           WHERE c.{quote(n['column'] + '_status')} IN {VALID_ID} GROUP BY c.record_id) r ON r.record_id = f.record_id "
-        f"WHERE f.household_id IS NOT NULL"
-        for n in test.get("known_by_id") or []) or \
+    named_union = " UNION ALL ".join(_named_by_id_sql(n["department"], n["column"]) for n in test.get("known_by_id") or []) or \
         "SELECT NULL::DATE AS snapshot_date, NULL AS household_id, NULL AS county, NULL AS id_number, NULL AS known_in WHERE false"
     own_ids = " UNION ".join(
         f"SELECT f.snapshot_date, i.{quote(c)} AS id_number FROM _asof_{department} f {_identity_join(department)} "
@@ -517,6 +563,7 @@ def household_test_sql(rule: Rule, index: int, test: dict, version: str, target:
             f"SELECT $rule, u.snapshot_date, u.household_id, NULL, $department, NULL, NULL, $test, {from_quarantine}, "
             f"to_json(struct_pack(\"values\" := struct_pack({values}), thresholds := {sql.thresholds_struct()}{listed})), "
             f"h.county, $version FROM u LEFT JOIN core.household h ON h.household_id = u.household_id "
+            "LEFT JOIN _household_size hs ON hs.snapshot_date = u.snapshot_date AND hs.household_id = u.household_id "
             + " ".join(joins) + " " + " ".join(sql.joins) + f" WHERE coalesce({cond}, false)")
     return text, sql.params
 
@@ -566,15 +613,35 @@ def resolve_thresholds(conn: duckdb.DuckDBPyConnection) -> None:
         GROUP BY ALL""")
 
 
+def household_sizes(conn: duckdb.DuckDBPyConnection) -> None:
+    """``_household_size``: members of each household at each snapshot.
+
+    A member is a person with a record of the household in force at the snapshot, or one linkage
+    lists in the household. ``core.household.n_members`` alone is today's size: a household that
+    has since lost members would have its past income share judged against too few people.
+    """
+    in_force = " UNION ".join(f"SELECT snapshot_date, household_id, person_id FROM _asof_{d} "
+                              "WHERE household_id IS NOT NULL AND person_id IS NOT NULL" for d in FACT_TABLES)
+    conn.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _household_size AS
+        SELECT snapshot_date, household_id, count(DISTINCT person_id)::INTEGER AS n_members
+        FROM ({in_force} UNION SELECT s.snapshot_date, m.household_id, m.person_id
+              FROM core.household_member m CROSS JOIN monitor.snapshot s)
+        GROUP BY ALL""")
+
+
 def quarantined_columns(ruleset: Ruleset) -> dict[str, list[str]]:
     """Department -> the columns measures read from its quarantined rows (``include_quarantined``)."""
     wanted: dict[str, list[str]] = {}
-    for rule in ruleset.rules:
+    for rule in ruleset.rules + ruleset.contexts:
         for test in rule.tests:
-            for m in (test.get("measures") or {}).values():
-                if m.get("include_quarantined"):
-                    columns = wanted.setdefault(m["department"], [])
-                    columns += [m["column"]] if m["column"] not in columns else []
+            needs = [(m["department"], [m["column"]]) for m in (test.get("measures") or {}).values()
+                     if m.get("include_quarantined")]
+            if test["kind"] == "record" and test.get("include_quarantined"):
+                needs.append((test["department"], _record_columns(test)))
+            for department, columns in needs:
+                have = wanted.setdefault(department, [])
+                have += [c for c in columns if c not in have]
     return wanted
 
 
@@ -585,6 +652,7 @@ def evaluate(conn: duckdb.DuckDBPyConnection, ruleset: Ruleset) -> None:
         conn.execute(asof_view(department))
     for department, wanted in quarantined_columns(ruleset).items():
         quarantined.stage(conn, department, wanted)
+    household_sizes(conn)
     resolve_thresholds(conn)
     for text, params in rule_statements(ruleset):
         conn.execute(text, params)

@@ -36,9 +36,9 @@ class Quarantine:
         self.rows: list[dict] = []
 
     def health_row(self, snapshot: date, record_id: str | None, id_number: str, out_of_pocket: str,
-                   reason_field: str = "name") -> int:
+                   reason_field: str = "name", insured: str = "已参保") -> int:
         row_number = 900 + len(self.rows)
-        raw = {"人员编号": record_id, "年度": "2024", "姓名": None, "身份证号": id_number, "参保状态": "已参保",
+        raw = {"人员编号": record_id, "年度": "2024", "姓名": None, "身份证号": id_number, "参保状态": insured,
                "个人自付费用(元)": out_of_pocket}
         self.rows.append({"department": "health", "file_id": HEALTH_FILE[snapshot],
                           "file_name": f"{COUNTY}_{snapshot:%Y%m%d}.csv",
@@ -143,6 +143,27 @@ def test_a_person_whose_only_current_record_was_quarantined_counts_where_their_r
     members = w.inputs().household_member.filter(pl.col("person_id") != "H1_member")
     _, conn = build(w.inputs(quarantine=q.frame(), household_member=members))
     assert {k: v[0] for k, v in burden_hits(conn).items()} == {(S2, "H1"): True}
+
+
+def test_a_quarantined_row_that_says_not_insured_is_an_insurance_lead(build):
+    w, q = World(), Quarantine()
+    row = q.health_row(S1, "M1", household(w, "H_not_insured", 1), "0", insured="未参保")
+    q.health_row(S1, "M2", household(w, "H_insured", 2), "0")                 # present and insured: no lead
+    q.health_row(S1, "M3", bad_check_digit(3), "0", insured="中止")
+    household(w, "H_bad_id", 3)                                              # its member is absent, not lapsed
+    _, conn = build(w.inputs(quarantine=q.frame()))
+    got = {h: (t, f, json.loads(e)) for h, t, f, e in conn.sql(
+        "SELECT household_id, test, from_quarantine, evidence FROM monitor.rule_hit WHERE rule = 'insurance'").fetchall()}
+    assert set(got) == {"H_not_insured", "H_bad_id"}
+    test, provisional, evidence = got["H_not_insured"]
+    assert (test, provisional) == ("0:record", True)
+    assert evidence["values"] == {"insured": "未参保", "scheme": None, "year": 2024}
+    assert evidence["quarantined"] == {"file_name": f"{COUNTY}_{S1:%Y%m%d}.csv", "row_number": row}
+    assert got["H_bad_id"][:2] == ("1:absent", False)
+    # the hit is about the member whose row it was, as analysts see them
+    about_member = conn.sql("SELECT count(*) FROM analyst.rule_hit r JOIN analyst.household_member m "
+                            "USING (household_key, person_key) WHERE r.rule = 'insurance' AND r.from_quarantine").fetchall()
+    assert about_member == [(1,)]
 
 
 def _yaml(tmp_path: Path, old: str, new: str) -> Path:

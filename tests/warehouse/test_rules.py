@@ -6,6 +6,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from wh_factory import World
@@ -76,6 +77,47 @@ def test_medical_burden_boundaries(build):
     w.add("health", S1, "Msum2", "Psum2", "H_sum", insured="已参保", out_of_pocket=9000.0)
     _, conn = build(w)
     assert hits(conn, "medical_burden") == {"H_ratio_hit", "H_abs_hit", "H_sum"}
+
+
+def test_medical_burden_counts_the_members_at_the_snapshot(build):
+    # income 4000 x members; 50 %: three members at S1 -> 6000, so 5000 is no burden then. By S2 two have
+    # left (linkage lists only the head now): 5000 over 2000 is one. Today's size must not judge S1.
+    s2 = date(2024, 12, 31)
+    w = World()
+    for snapshot in (S1, s2):
+        w.add("health", snapshot, "M_head", "P_head", "H1", insured="已参保", out_of_pocket=5000.0)
+        w.add("civil_affairs", snapshot, "C_head", "P_head", "H1", per_capita_income=4000.0)
+    for person in ("P_son", "P_wife"):
+        w.add("health", S1, f"M_{person}", person, "H1", insured="已参保", out_of_pocket=0.0)
+    members = w.inputs().household_member.filter(pl.col("person_id") == "P_head")
+    _, conn = build(w.inputs(household_member=members, household=w.inputs().household.with_columns(n_members=pl.lit(1, pl.Int32))))
+    got = {d: json.loads(e)["values"]["n_members"] for d, e in conn.sql(
+        "SELECT snapshot_date, evidence FROM monitor.rule_hit WHERE rule = 'medical_burden'").fetchall()}
+    assert got == {s2: 1}
+
+
+def test_a_guardian_known_by_id_and_the_id_from_another_version_only_for_the_same_guardian(build):
+    s2 = date(2024, 12, 31)
+    kept, former = "52260119800101123X", "522601198202021234"
+    w = World()
+    for snapshot in (S1, s2):
+        for pupil, hh in (("P_a", "H_same"), ("P_b", "H_changed")):
+            w.add("health", snapshot, f"M_{pupil}", pupil, hh, insured="已参保")
+    guardian = dict(guardian_id_number_status="valid")
+    # H_same: the guardian's number is blank in the second extract; same guardian (a homophone spelling)
+    w.add("education", S1, "E_a", "P_a", "H_same", status="在读", guardian_name="王芳", guardian_name_pinyin="wang fang",
+          guardian_id_number=kept, **guardian)
+    w.add("education", s2, "E_a", "P_a", "H_same", status="在读", guardian_name="王方", guardian_name_pinyin="wang fang",
+          guardian_id_number_status="blank")
+    # H_changed: a new guardian without a number; the former one (insured at S1 only) is not the guardian now
+    w.add("education", S1, "E_b", "P_b", "H_changed", status="在读", guardian_name="李明", guardian_name_pinyin="li ming",
+          guardian_id_number=former, **guardian)
+    w.add("education", s2, "E_b", "P_b", "H_changed", status="在读", guardian_name="赵丽", guardian_name_pinyin="zhao li",
+          guardian_id_number_status="blank")
+    w.add("health", S1, "M_former", "P_former", "H_elsewhere", insured="已参保", id_number=former, id_number_status="valid")
+    _, conn = build(w)
+    got = set(conn.sql("SELECT snapshot_date, household_id FROM monitor.rule_hit WHERE rule = 'insurance'").fetchall())
+    assert got == {(S1, "H_same"), (s2, "H_same")}
 
 
 def test_housing_grades_and_renovation(build):
