@@ -6,7 +6,7 @@ HEARTH := $(VENV)/bin/hearth
 DATA ?= data
 DEMO_HOUSEHOLDS ?= 2000
 
-.PHONY: demo test env bench bench-quick fuzz dev clean
+.PHONY: demo test env bench bench-quick fuzz fuzz-atheris dev clean
 
 $(VENV)/.synced: pyproject.toml uv.lock
 	@$(UV) --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check uv==0.13.9
@@ -33,10 +33,18 @@ bench: env
 bench-quick: env
 	$(VENV)/bin/python -m bench --sizes 25000
 
-## make fuzz: the fuzz suite (tests/fuzz, bounded inside make test) with FUZZ_EXAMPLES per test; see docs/fuzzing.md
+## make fuzz: the fuzz suite (tests/fuzz, bounded inside make test) with FUZZ_EXAMPLES per test, then
+## the atheris targets (fuzz/) for ATHERIS_RUNS inputs each (at most ATHERIS_SECONDS); see docs/fuzzing.md
 FUZZ_EXAMPLES ?= 5000
+ATHERIS_RUNS ?= 20000
+ATHERIS_SECONDS ?= 300
 fuzz: env
 	HEARTH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest tests/fuzz -n 2 --hypothesis-show-statistics
+	$(MAKE) fuzz-atheris
+
+## make fuzz-atheris: only the atheris targets (prints the inputs tried per target; a crash is kept in fuzz/crashes/)
+fuzz-atheris: env
+	$(VENV)/bin/python -m fuzz --runs $(ATHERIS_RUNS) --seconds $(ATHERIS_SECONDS)
 
 ## make dev: the Dagster UI with sensors and schedule running
 DAGSTER_HOME ?= $(CURDIR)/$(DATA)/dagster_home

@@ -13,7 +13,7 @@ from pathlib import Path
 from sources.readers.csv import read_csv_bytes
 from sources.readers.excel import read_excel_bytes
 from sources.readers.parquet import read_parquet_bytes
-from sources.readers.table import RawTable, UnreadableFile
+from sources.readers.table import RawTable, UnreadableFile, is_rust_panic
 
 __all__ = ["RawTable", "UnreadableFile", "read_table", "read_table_bytes", "SUPPORTED_SUFFIXES"]
 
@@ -55,7 +55,9 @@ def read_table_bytes(data: bytes, file_name: str) -> RawTable:
         return read_csv_bytes(data)
     except UnreadableFile:
         raise
-    except Exception as error:  # the promise is a report, never a stack trace
+    except BaseException as error:  # the promise is a report, never a stack trace
+        if not (isinstance(error, Exception) or is_rust_panic(error)):
+            raise  # KeyboardInterrupt, SystemExit
         raise UnreadableFile(
             f"The file could not be read as a table ({type(error).__name__}).",
             "文件无法作为表格读取。",

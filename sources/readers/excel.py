@@ -11,7 +11,7 @@ import polars as pl
 
 from sources.readers.csv import drop_empty_unnamed_columns, no_header_row
 from sources.readers.header_row import SEARCH_ROWS, column_names, find_header_row
-from sources.readers.table import RawTable, UnreadableFile
+from sources.readers.table import RawTable, UnreadableFile, is_rust_panic
 
 _FIRST_ROWS_BYTES = 512 * 1024
 _ROW = re.compile(rb'<(?:\w+:)?row\b[^>]*?\br="(\d+)"[^>]*?(?:/>|>(.*?)</(?:\w+:)?row>)', re.S)
@@ -32,7 +32,9 @@ def read_excel_bytes(data: bytes, *, xlsx: bool = True) -> RawTable:
     try:
         sheet = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string")
         grid = sheet.to_polars()
-    except Exception as error:  # calamine reports damage in many shapes; all mean the same to a department
+    except BaseException as error:  # calamine reports damage in many shapes; all mean the same to a department
+        if not (isinstance(error, Exception) or is_rust_panic(error)):
+            raise
         raise damaged_excel() from error
     if grid.height == 0:
         raise empty_sheet()

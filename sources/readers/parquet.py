@@ -8,7 +8,7 @@ import polars as pl
 
 from sources.readers.csv import no_header_row
 from sources.readers.header_row import is_header_row
-from sources.readers.table import RawTable, UnreadableFile
+from sources.readers.table import RawTable, UnreadableFile, is_rust_panic
 
 _EXACT_LIMIT = 1e15
 
@@ -16,7 +16,9 @@ _EXACT_LIMIT = 1e15
 def read_parquet_bytes(data: bytes) -> RawTable:
     try:
         frame = pl.read_parquet(io.BytesIO(data))
-    except Exception as error:  # any damage means the same thing to a department
+    except BaseException as error:  # any damage means the same thing to a department
+        if not (isinstance(error, Exception) or is_rust_panic(error)):
+            raise
         raise damaged_parquet() from error
     if not is_header_row(frame.columns):
         raise no_header_row()

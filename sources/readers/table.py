@@ -23,6 +23,12 @@ class RawTable:
     encoding: str | None
 
 
+def is_rust_panic(error: BaseException) -> bool:
+    """A panic inside a Rust reader (polars, calamine) reaches Python as pyo3's ``PanicException``,
+    which derives from ``BaseException``: ``except Exception`` lets it through."""
+    return type(error).__name__ == "PanicException"
+
+
 class UnreadableFile(Exception):
     """A file that cannot be read as a table, with reasons a department can act on.
 

@@ -1,0 +1,68 @@
+"""The atheris targets (``fuzz/``) in every ``make test``: each input the fuzzer ever crashed on is
+replayed (it must keep the contract now), the seeds pass, and a short real atheris run."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from fuzz import targets
+from sources.readers import UnreadableFile, read_table_bytes
+
+FUZZ = Path(targets.__file__).parent
+REGRESSIONS = sorted((FUZZ / "regressions").glob("*/*"))
+#: inputs of the smoke run: about 4 s of fuzzing on the shared 2-core box, plus 4-5 s to start.
+SMOKE_RUNS = 200
+
+
+def test_every_target_has_seeds_and_every_kept_input_a_target():
+    assert set(targets.seeds()) == set(targets.TARGETS)
+    assert REGRESSIONS and {path.parent.name for path in REGRESSIONS} <= set(targets.TARGETS)
+
+
+@pytest.mark.parametrize("path", REGRESSIONS, ids=[f"{p.parent.name}/{p.name}" for p in REGRESSIONS])
+def test_inputs_that_once_broke_a_target_keep_its_contract(path):
+    targets.TARGETS[path.parent.name](path.read_bytes())
+
+
+@pytest.mark.parametrize("name", list(targets.TARGETS))
+def test_seeds_keep_the_contract(name):
+    for seed in targets.seeds()[name]:
+        targets.TARGETS[name](seed)
+
+
+def test_a_parquet_file_that_makes_polars_panic_is_reported_as_damaged():
+    # polars panics (pyo3's PanicException is a BaseException) on this damaged dictionary page: before,
+    # it went through every `except Exception` and failed the whole ingest step, file after file.
+    data = (FUZZ / "regressions" / "parquet" / "dictionary-page-rust-panic").read_bytes()[1:]
+    with pytest.raises(UnreadableFile) as raised:
+        read_table_bytes(data, "529901_20260105.parquet")
+    assert "damaged" in raised.value.reason_en and raised.value.reason_zh
+
+
+def test_a_contract_break_is_found():
+    # the harness itself: a reader returning a non-text column must be caught
+    with pytest.raises(targets.ContractBroken):
+        targets.table_or_report(lambda data: targets.RawTable(
+            frame=pl.DataFrame({"a": [1]}), header_row=1, first_data_row=2, encoding=None), b"")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is a Linux dev dependency")
+def test_a_short_atheris_run_of_every_target_finds_nothing(tmp_path):
+    env = os.environ | {"POLARS_MAX_THREADS": "1", "PYTHONPATH": str(FUZZ.parent)}
+    done = subprocess.run(
+        [sys.executable, "-m", "fuzz.run_target", "any", f"-runs={SMOKE_RUNS}", "-seed=1", "-max_len=32768",
+         "-timeout=120", f"-artifact_prefix={tmp_path}/", str(tmp_path / "corpus")],
+        env=env, capture_output=True, text=True, errors="replace", timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert re.search(rf"Done {SMOKE_RUNS} runs", done.stderr), done.stderr[-2000:]
+    # every target's seeds and kept inputs were in the corpus it started from
+    started = {p.name.split("-")[1] for p in (tmp_path / "corpus").glob("seed-*")}
+    assert started == set(targets.TARGETS)
