@@ -439,25 +439,33 @@ def _name_column(department: str, id_column: str) -> str | None:
 def _named_by_id_sql(department: str, column: str) -> str:
     """Persons a ``department`` record names by the ID number in ``column``, per snapshot and household.
 
-    The ID comes from the version in force, else from the record's latest version that has a valid one
-    and names the same person (same name, compared in pinyin: a homophone or a traditional character
-    is the same name): one extract often leaves the cell blank, but a record whose guardian changed
-    must not be read with the former guardian's number.
+    The ID comes from the version in force; else from the record's latest version that has a valid
+    one and names the same person; else from the latest valid one beside the same name on another
+    record of the household (a pupil's sibling names the same guardian). Names are compared in
+    pinyin (a homophone or a traditional character is the same name). One extract often leaves the
+    cell blank, but a record whose guardian changed must not be read with the former guardian's number.
     """
     name = _name_column(department, column)
-    same_name = (f"AND r.pinyin IS NOT DISTINCT FROM i.{quote(name + '_pinyin')}" if name else "")
-    pinyin = f"ci.{quote(name + '_pinyin')}" if name else "NULL"
-    status = quote(column + "_status")
+    status, number = quote(column + "_status"), quote(column)
+    versions = (f"FROM core.{quote(FACT_TABLES[department])} c JOIN restricted.{quote(identity_table(department).name)} ci "
+                f"ON ci.record_id = c.record_id AND ci.valid_from = c.valid_from WHERE c.{status} IN {VALID_ID}")
+    if name is None:
+        same_record = f"LEFT JOIN (SELECT c.record_id, arg_max(ci.{number}, c.valid_from) AS id_number {versions} " \
+                      "GROUP BY ALL) r ON r.record_id = f.record_id "
+        same_household, fallbacks = "", "r.id_number"
+    else:
+        pinyin = quote(name + "_pinyin")
+        same_record = (f"LEFT JOIN (SELECT c.record_id, ci.{pinyin} AS pinyin, arg_max(ci.{number}, c.valid_from) AS id_number "
+                       f"{versions} GROUP BY ALL) r ON r.record_id = f.record_id AND r.pinyin IS NOT DISTINCT FROM i.{pinyin} ")
+        same_household = (f"LEFT JOIN (SELECT c.household_id, ci.{pinyin} AS pinyin, arg_max(ci.{number}, c.valid_from) AS id_number "
+                          f"{versions} AND c.household_id IS NOT NULL AND ci.{pinyin} IS NOT NULL GROUP BY ALL) s "
+                          f"ON s.household_id = f.household_id AND s.pinyin = i.{pinyin} ")
+        fallbacks = "r.id_number, s.id_number"
     return (
         f"SELECT f.snapshot_date, f.household_id, f.county, "
-        f"  coalesce(CASE WHEN f.{status} IN {VALID_ID} THEN i.{quote(column)} END, r.id_number) AS id_number, "
+        f"  coalesce(CASE WHEN f.{status} IN {VALID_ID} THEN i.{number} END, {fallbacks}) AS id_number, "
         f"  '{department}' AS known_in "  # a validated department name
-        f"FROM _asof_{department} f {_identity_join(department)} "
-        f"LEFT JOIN (SELECT c.record_id, {pinyin} AS pinyin, arg_max(ci.{quote(column)}, c.valid_from) AS id_number "
-        f"           FROM core.{quote(FACT_TABLES[department])} c "
-        f"           JOIN restricted.{quote(identity_table(department).name)} ci "
-        f"             ON ci.record_id = c.record_id AND ci.valid_from = c.valid_from "
-        f"           WHERE c.{status} IN {VALID_ID} GROUP BY ALL) r ON r.record_id = f.record_id {same_name} "
+        f"FROM _asof_{department} f {_identity_join(department)} {same_record}{same_household}"
         f"WHERE f.household_id IS NOT NULL")
 
 

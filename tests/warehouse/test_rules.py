@@ -115,9 +115,24 @@ def test_a_guardian_known_by_id_and_the_id_from_another_version_only_for_the_sam
     w.add("education", s2, "E_b", "P_b", "H_changed", status="在读", guardian_name="赵丽", guardian_name_pinyin="zhao li",
           guardian_id_number_status="blank")
     w.add("health", S1, "M_former", "P_former", "H_elsewhere", insured="已参保", id_number=former, id_number_status="valid")
+    # H_siblings: the guardian's number is blank on one pupil's record in every extract, but the sibling's
+    # record names the same guardian with a number at S2; she is insured from S2 on only
+    sibling_guardian = "522601198503031111"
+    for pupil in ("P_c", "P_d"):
+        w.add("health", S1, f"M_{pupil}", pupil, "H_siblings", insured="已参保")
+        w.add("health", s2, f"M_{pupil}", pupil, "H_siblings", insured="已参保")
+    for snapshot in (S1, s2):
+        w.add("education", snapshot, "E_c", "P_c", "H_siblings", status="在读", guardian_name="周敏",
+              guardian_name_pinyin="zhou min", guardian_id_number_status="blank")
+    w.add("education", S1, "E_d", "P_d", "H_siblings", status="在读", guardian_name="陈刚", guardian_name_pinyin="chen gang",
+          guardian_id_number_status="blank")
+    w.add("education", s2, "E_d", "P_d", "H_siblings", status="在读", guardian_name="周敏", guardian_name_pinyin="zhou min",
+          guardian_id_number=sibling_guardian, **guardian)
+    w.add("health", s2, "M_guardian", "P_guardian", "H_siblings", insured="已参保", id_number=sibling_guardian,
+          id_number_status="valid")
     _, conn = build(w)
     got = set(conn.sql("SELECT snapshot_date, household_id FROM monitor.rule_hit WHERE rule = 'insurance'").fetchall())
-    assert got == {(S1, "H_same"), (s2, "H_same")}
+    assert got == {(S1, "H_same"), (s2, "H_same"), (S1, "H_siblings")}
 
 
 def test_housing_grades_and_renovation(build):
