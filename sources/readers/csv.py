@@ -101,10 +101,31 @@ def _read_body(body: bytes, separator: str, skip_lines: int, width: int) -> pl.D
         return pl.DataFrame(schema={f"c{i}": pl.String for i in range(width)})
     except pl.exceptions.ComputeError as error:
         if "more fields" not in str(error):
-            raise
+            # polars refuses a quote inside an unquoted cell (5"x) and a quoted cell that never closes.
+            return _read_body_in_python(body, separator, skip_lines, width)
     # Rare: a row wider than every sampled row. Count once in Python, keep every value.
     rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=separator)
     return read(max((len(r) for r in rows), default=width))
+
+
+def _read_body_in_python(body: bytes, separator: str, skip_lines: int, width: int) -> pl.DataFrame:
+    """The body as the header search reads it (a quote inside a cell is text, as in Excel), or a
+    report naming the line where a quoted cell opens and never closes (the rest of the file would
+    silently become one cell)."""
+    lines = io.StringIO(body.decode("utf-8", "replace"), newline="\n")
+    for _ in range(skip_lines):
+        lines.readline()
+    reader = csv.reader(lines, delimiter=separator, strict=True)
+    rows, record_start = [], skip_lines + 1
+    try:
+        for cells in reader:
+            rows.append([cell or None for cell in cells])
+            record_start = skip_lines + reader.line_num + 1
+    except csv.Error as error:
+        raise quote_never_closed(record_start) from error
+    width = max([width, *(len(cells) for cells in rows)])
+    return pl.DataFrame([cells + [None] * (width - len(cells)) for cells in rows], orient="row",
+                        schema={f"c{i}": pl.String for i in range(width)})
 
 
 def drop_empty_unnamed_columns(frame: pl.DataFrame, blank_header: list[bool]) -> pl.DataFrame:
@@ -116,6 +137,18 @@ def drop_empty_unnamed_columns(frame: pl.DataFrame, blank_header: list[bool]) ->
     counts = frame.select(pl.nth(extra).count()).row(0)
     empty = {i for i, n in zip(extra, counts) if n == 0}
     return frame.select(pl.nth([i for i in range(frame.width) if i not in empty])) if empty else frame
+
+
+def quote_never_closed(line: int) -> UnreadableFile:
+    return UnreadableFile(
+        f"Line {line} starts a quoted cell (with a quotation mark \") that is never closed properly, so the "
+        "rows from there on cannot be told apart.",
+        f"第 {line} 行有一个引号（\"）开始的单元格没有正确结束，从这里开始的各行无法区分。",
+        f"请检查第 {line} 行：删除多余的引号，或把整个单元格用引号括起来（单元格内的引号写成两个 \"\"），"
+        "也可以用 Excel 另存为 .xlsx 后重新发送。",
+        f"Check line {line}: remove the stray quotation mark, or quote the whole cell (a quotation mark inside "
+        "a cell is written twice: \"\"); or save the table as .xlsx in Excel and send that.",
+    )
 
 
 def no_header_row() -> UnreadableFile:

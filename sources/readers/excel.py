@@ -26,9 +26,23 @@ _LONG_DIGITS = r"^-?\d{16,}$"
 _EXACT_LIMIT = 1e15
 
 
+#: Excel's own limits: a cell reference beyond them is damage, not data.
+EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
+#: calamine holds a sheet as a dense grid from its first to its last cell (about 32 bytes a cell): a
+#: stray value far below or right of the table (XFD1048576) asks for hundreds of GB and aborts the
+#: whole process, which no ``except`` can catch. 40 million cells is 40 columns of Excel's every row.
+MAX_GRID_CELLS = 40_000_000
+_CELL_REFERENCE = r'\br="[A-Z]+[0-9]+"'
+#: a reference past column AL (the 38th) or with a 7-digit row: without one, the grid is at most
+#: 38 x 1,048,576 cells, under MAX_GRID_CELLS, and one scan of the XML proves it.
+_WIDE_OR_DEEP = re.compile(rb'r="(?:(?:[A-Z]{3,}|[B-Z][A-Z]|A[M-Z])[0-9]|[A-Z]+[0-9]{7,}")')
+
+
 def read_excel_bytes(data: bytes, *, xlsx: bool = True) -> RawTable:
     if xlsx and not zipfile.is_zipfile(io.BytesIO(data)):
         raise damaged_excel()
+    if xlsx:
+        _refuse_oversized_grid(data)
     try:
         sheet = fastexcel.read_excel(data).load_sheet(0, header_row=None, dtypes="string")
         grid = sheet.to_polars()
@@ -116,6 +130,36 @@ def _first_sheet_member(archive: zipfile.ZipFile) -> str:
     return "xl/worksheets/sheet1.xml"
 
 
+def _refuse_oversized_grid(data: bytes) -> None:
+    """Raise UnreadableFile when the first sheet's cells span more than calamine can hold."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            xml = archive.read(_first_sheet_member(archive))
+    except Exception:  # damage of any other kind: calamine reports it
+        return
+    if _WIDE_OR_DEEP.search(xml) is None:
+        return
+    text = pl.Series([xml.decode("utf-8", "replace")])
+    references = text.str.extract_all(_CELL_REFERENCE).explode().drop_nulls().str.slice(3).str.strip_suffix('"')
+    if references.is_empty():
+        return
+    rows = references.str.extract(r"([0-9]+)$").str.to_integer(strict=False)
+    letters = references.str.extract(r"^([A-Z]+)").unique().to_list()
+    columns = [_column_number(column) for column in letters]
+    if rows.null_count() or rows.max() > EXCEL_ROWS or max(columns) > EXCEL_COLUMNS:
+        raise damaged_excel()
+    cells = (rows.max() - rows.min() + 1) * (max(columns) - min(columns) + 1)
+    if cells > MAX_GRID_CELLS:
+        raise stray_cells(f"{letters[columns.index(max(columns))]}{rows.max()}")  # where Ctrl+End goes
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - ord("A") + 1
+    return number
+
+
 def _first_value_row(data: bytes) -> int:
     """1-based number of the first sheet row that holds a value (1 if unknown)."""
     try:
@@ -135,6 +179,17 @@ def damaged_excel() -> UnreadableFile:
         "Excel 文件已损坏或不完整（可能在复制或上传时中断），无法打开。",
         "请在本机用 Excel 打开确认无误后重新保存为 .xlsx，再完整发送一次。",
         "Open the file in Excel on your computer to check it, save it again as .xlsx and send it again in full.",
+    )
+
+
+def stray_cells(far_cell: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"The first sheet reaches cell {far_cell}, far below or to the right of any table: such a sheet "
+        "cannot be read (it would need more memory than there is).",
+        f"第一个工作表的内容一直延伸到单元格 {far_cell}，远远超出表格范围，无法读取。",
+        f"请在 Excel 中按 Ctrl+End 找到最后一个单元格（{far_cell}），删除表格下方和右侧多余的行、列后保存，再重新发送。",
+        f"In Excel, press Ctrl+End to find the last cell ({far_cell}), delete the stray rows and columns below "
+        "and to the right of the table, save, and send the file again.",
     )
 
 

@@ -66,3 +66,30 @@ def test_a_short_atheris_run_of_every_target_finds_nothing(tmp_path):
     # every target's seeds and kept inputs were in the corpus it started from
     started = {p.name.split("-")[1] for p in (tmp_path / "corpus").glob("seed-*")}
     assert started == set(targets.TARGETS)
+
+
+HEADER = "记录编号,姓名,身份证号\n"
+
+
+def test_a_quote_inside_an_unquoted_cell_is_text_as_in_excel():
+    # polars refused the whole file (ComputeError); Excel and the header search read the quote as text
+    table = read_table_bytes((HEADER + '0001,王"芳,52990119800101002X\n0002,李四,\n').encode(), "q.csv")
+    assert table.frame.rows() == [("0001", '王"芳', "52990119800101002X"), ("0002", "李四", None)]
+
+
+def test_a_quoted_cell_that_never_closes_is_reported_at_its_line():
+    # read leniently, every row after line 3 would have become one cell
+    data = (HEADER + '0001,王芳,1\n0002,"李四,2\n0003,张三,3\n').encode()
+    with pytest.raises(UnreadableFile) as raised:
+        read_table_bytes(data, "q.csv")
+    assert "Line 3" in raised.value.reason_en and "第 3 行" in raised.value.reason_zh
+
+
+def test_a_stray_value_in_the_last_excel_cell_is_reported_not_an_abort():
+    # calamine holds a sheet as a dense grid: XFD1048576 asked for 549 GB and aborted the process
+    members = dict(targets.xlsx_template())
+    members[targets.SHEET] = members[targets.SHEET].replace(
+        b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')
+    with pytest.raises(UnreadableFile) as raised:
+        read_table_bytes(targets.zip_of(members), "529901_20260105.xlsx")
+    assert "XFD1048576" in raised.value.reason_en and "Ctrl+End" in raised.value.hint_en
