@@ -84,33 +84,54 @@ def guardianships(mentions: pl.DataFrame) -> pl.DataFrame:
     return guardians.join(students, on="student_mention_id", how="inner")
 
 
+#: Columns household formation reads; ``households_by_snapshot`` works on these alone.
+HOUSEHOLD_COLUMNS = (
+    "mention_id", "person_id", "snapshot_date", "department", "county", "role", "case_no", "family_no", "relation",
+    "guardian_relation", "student_mention_id", "phone", "village_code", "id_status", "name_pinyin", "birth_date",
+    "gender",
+)
+_GROUP_KEYS = ("case_group", "family_group", "phone_group")
+
+
+def with_group_keys(mentions: pl.DataFrame) -> pl.DataFrame:
+    """``mentions`` with the key of each evidence group a mention belongs to (null when none).
+
+    Computed once for all snapshots rather than per snapshot and pass; a
+    placeholder phone has no group.
+    """
+    if all(key in mentions.columns for key in _GROUP_KEYS):
+        return mentions
+    county = pl.col("county").fill_null("")
+    return mentions.with_columns(
+        case_group=pl.concat_str([pl.lit("case"), county, "case_no"], separator="|"),
+        family_group=pl.concat_str([pl.lit("family"), county, "family_no"], separator="|"),
+        phone_group=pl.when(~placeholder_phone()).then(
+            pl.concat_str([pl.lit("phone"), pl.coalesce("village_code", "county").fill_null(""), "phone"], separator="|")
+        ),
+    )
+
+
 def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
     """``person_id, group, priority``: one row per person per piece of household evidence."""
-    m = mentions
-    cases = m.filter(pl.col("case_no").is_not_null()).select(
-        "person_id", group=pl.concat_str([pl.lit("case"), pl.col("county").fill_null(""), "case_no"], separator="|"),
-        priority=pl.lit(PRIORITY_CASE),
-    )
+    m = with_group_keys(mentions)
     pair = guardianships(m)
-    guardian_groups = pl.concat([
-        pair.select("person_id", group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")),
-        pair.select(person_id="student_person", group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")),
-    ]).with_columns(priority=pl.lit(PRIORITY_GUARDIAN))
-    families = m.filter(pl.col("family_no").is_not_null()).select(
-        "person_id", group=pl.concat_str([pl.lit("family"), pl.col("county").fill_null(""), "family_no"], separator="|"),
-        priority=pl.lit(PRIORITY_FAMILY),
-    )
-    phones = m.filter(pl.col("phone").is_not_null() & ~placeholder_phone()).select(
-        "person_id",
-        group=pl.concat_str(
-            [pl.lit("phone"), pl.coalesce("village_code", "county").fill_null(""), "phone"], separator="|"
+    guardian_group = pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")
+    groups = pl.concat([
+        m.filter(pl.col("case_group").is_not_null()).select("person_id", group="case_group", priority=pl.lit(PRIORITY_CASE)),
+        pair.select("person_id", group=guardian_group, priority=pl.lit(PRIORITY_GUARDIAN)),
+        pair.select(person_id="student_person", group=guardian_group, priority=pl.lit(PRIORITY_GUARDIAN)),
+        m.filter(pl.col("family_group").is_not_null()).select(
+            "person_id", group="family_group", priority=pl.lit(PRIORITY_FAMILY)
         ),
-        priority=pl.lit(PRIORITY_CONTACT),
+        m.filter(pl.col("phone_group").is_not_null()).select(
+            "person_id", group="phone_group", priority=pl.lit(PRIORITY_CONTACT)
+        ),
+    ], how="vertical").unique()
+    phone_too_big = (
+        groups.filter(pl.col("priority") == PRIORITY_CONTACT)
+        .group_by("group").agg(n=pl.col("person_id").n_unique())
+        .filter(pl.col("n") > MAX_PERSONS_PER_PHONE).select("group")
     )
-    groups = pl.concat([cases, guardian_groups, families, phones], how="vertical").unique()
-    sizes = groups.group_by("group").agg(n=pl.col("person_id").n_unique())
-    too_big = sizes.filter(pl.col("n") > MAX_PERSONS_PER_PHONE).select("group")
-    phone_too_big = too_big.filter(pl.col("group").str.starts_with("phone|"))
     return groups.join(phone_too_big, on="group", how="anti")
 
 
@@ -126,15 +147,14 @@ def form_households(
     needs who lives with whom) skips choosing heads: ``is_head`` and
     ``relation`` are null.
     """
+    mentions = with_group_keys(mentions)
     persons = mentions.select("person_id").unique()
     groups = evidence_groups(mentions)
 
     # 0. anchors from civil affairs; a person in two cases of one snapshot (a
     #    data error) takes the case where they are the head, else the smaller one.
-    case_rows = mentions.filter(pl.col("case_no").is_not_null()).select(
-        "person_id",
-        anchor=pl.concat_str([pl.lit("case"), pl.col("county").fill_null(""), "case_no"], separator="|"),
-        is_head_row=pl.col("relation") == "户主",
+    case_rows = mentions.filter(pl.col("case_group").is_not_null()).select(
+        "person_id", anchor="case_group", is_head_row=pl.col("relation") == "户主"
     )
     anchors = (
         case_rows.sort(["person_id", "is_head_row", "anchor"], descending=[False, True, False], nulls_last=True)
@@ -190,16 +210,21 @@ def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.Dat
     with every anchor.
     """
     group_keys = ["group", "priority", "anchor"]
+    pending = pending.join(anchors.select("person_id"), on="person_id", how="anti")
+    # Only the groups a pending person is in can lend an anchor: count anchors in those alone.
+    holders = holders.join(pending.select("group").unique(), on="group", how="semi")
     group_anchor = (
         holders.join(anchors.select("person_id", "anchor"), on="person_id").group_by(group_keys)
         .agg(n=pl.len().cast(pl.Int64))
     )
-    pending = pending.join(anchors.select("person_id"), on="person_id", how="anti")
     for _ in range(MAX_ROUNDS):
+        # per person: the strongest group holding an anchor, its most common anchor, ties the smaller label
         candidates = (
             pending.join(group_anchor, on=["group", "priority"])
-            .sort(["person_id", "priority", "n", "anchor"], descending=[False, False, True, False])
-            .unique("person_id", keep="first")
+            .group_by("person_id", *group_keys).agg(pl.col("n").sum())
+            .filter(pl.col("priority") == pl.col("priority").min().over("person_id"))
+            .filter(pl.col("n") == pl.col("n").max().over("person_id"))
+            .group_by("person_id").agg(pl.col("priority").first(), pl.col("anchor").min())
         )
         if candidates.height == 0:
             break
@@ -209,11 +234,12 @@ def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.Dat
         )
         anchors = pl.concat([anchors, new])
         pending = pending.join(new.select("person_id"), on="person_id", how="anti")
+        # the counts of what this round anchored; rows of one (group, anchor) are summed where they are read
         added = (
             holders.join(new.select("person_id", "anchor"), on="person_id")
             .group_by(group_keys).agg(n=pl.len().cast(pl.Int64))
         )
-        group_anchor = pl.concat([group_anchor, added]).group_by(group_keys).agg(n=pl.col("n").sum())
+        group_anchor = pl.concat([group_anchor, added])
     return anchors
 
 
@@ -274,27 +300,45 @@ def _attach_records_naming_a_member(mentions: pl.DataFrame, membership: pl.DataF
     is moved; a candidate already holding a record of the same department and
     role at this snapshot is another household's, so it does not count.
     """
-    per_person = mentions.group_by("person_id").agg(
-        naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
-        has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
-        birth=pl.col("birth_date").drop_nulls().min(),
-        gender=pl.col("gender").drop_nulls().mode().sort().first(),
-    )
     alone = membership.filter(
         (pl.len().over("anchor") == 1) & ~pl.col("evidence").is_in(OWN_EVIDENCE).fill_null(False)
     ).select("person_id")
-    orphans = per_person.filter(pl.col("naming_only") & ~pl.col("has_valid")).join(alone, on="person_id", how="semi")
+    # Summaries only for the persons that can matter (alone ones, then their namesakes), not for every person.
+    summary = {
+        "naming_only": pl.col("role").is_in(NAMING_ROLES).all(),
+        "has_valid": pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
+        "birth": pl.col("birth_date").drop_nulls().min(),
+        "gender": pl.col("gender").drop_nulls().mode().sort().first(),
+    }
+    of_alone = mentions.join(alone, on="person_id", how="semi")
+    orphans = (
+        of_alone.group_by("person_id").agg(**summary)
+        .filter(pl.col("naming_only") & ~pl.col("has_valid"))
+    )
     if orphans.height == 0:
         return membership
     place_name = ["village_code", "name_pinyin"]
-    names = mentions.select("person_id", *place_name).drop_nulls().unique()
-    slots = mentions.filter(pl.col("role") != "guardian").select("person_id", "department", "role").unique()
-    wanted = names.join(orphans.select("person_id", "birth", "gender"), on="person_id")
+    wanted = (
+        of_alone.join(orphans, on="person_id", how="semi").select("person_id", *place_name).drop_nulls().unique()
+        .join(orphans.select("person_id", "birth", "gender"), on="person_id")
+    )
+    namesakes = (
+        mentions.join(wanted.select(place_name).unique(), on=place_name, how="semi")
+        .join(orphans, on="person_id", how="anti")
+    )
+    of_namesakes = mentions.join(namesakes.select("person_id").unique(), on="person_id", how="semi")
     candidates = (
-        names.join(orphans.select("person_id"), on="person_id", how="anti")
+        namesakes.select("person_id", *place_name).unique()
         .join(membership.select("person_id", "anchor"), on="person_id")
-        .join(per_person.select("person_id", cand_birth="birth", cand_gender="gender"), on="person_id")
+        .join(
+            of_namesakes.group_by("person_id").agg(cand_birth=summary["birth"], cand_gender=summary["gender"]),
+            on="person_id",
+        )
         .rename({"person_id": "candidate"})
+    )
+    slots = (
+        pl.concat([of_alone, of_namesakes]).filter(pl.col("role") != "guardian")
+        .select("person_id", "department", "role").unique()
     )
     # a birth date or gender the record gives (a damaged ID number still tells them) that the namesake's differ from
     matches = (
@@ -426,6 +470,7 @@ def households_by_snapshot(
     """
     if dates is None:
         dates = sorted(mentions.get_column("snapshot_date").unique().drop_nulls().to_list())
+    mentions = with_group_keys(mentions.select(c for c in HOUSEHOLD_COLUMNS if c in mentions.columns))
     prev = previous if previous is not None and previous.height else None
     used_ids = set(prev.get_column("household_id").to_list()) if prev is not None else set()
     out, lineage = [], []
@@ -482,19 +527,28 @@ def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> 
     provided exactly one member qualifies, at most one of the two has a valid
     ID, and birth date and gender do not disagree.
     """
-    people = mentions.group_by("person_id").agg(
-        has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
-        birth=pl.col("birth_date").drop_nulls().mode().sort().first(),
-        gender=pl.col("gender").drop_nulls().mode().sort().first(),
-    )
     named = (
         mentions.select("snapshot_date", "person_id", "name_pinyin").drop_nulls().unique()
         .join(membership.select("snapshot_date", "person_id", "household_id"), on=["snapshot_date", "person_id"])
-        .join(people, on="person_id")
     )
-    pairs = (
+    namesakes = (
         named.join(named, on=["snapshot_date", "household_id", "name_pinyin"], suffix="_b")
         .filter(pl.col("person_id") < pl.col("person_id_b"))
+        .select("person_id", "person_id_b").unique()
+    )
+    # Summaries only for the persons of a same-name pair in one household, not for every person.
+    people = (
+        mentions.join(pl.concat([namesakes["person_id"], namesakes["person_id_b"]]).unique().to_frame(),
+                      on="person_id", how="semi")
+        .group_by("person_id").agg(
+            has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
+            birth=pl.col("birth_date").drop_nulls().mode().sort().first(),
+            gender=pl.col("gender").drop_nulls().mode().sort().first(),
+        )
+    )
+    pairs = (
+        namesakes.join(people, on="person_id")
+        .join(people.rename(lambda c: f"{c}_b"), on="person_id_b")
         .filter(~(pl.col("has_valid") & pl.col("has_valid_b")))
         .filter(pl.col("birth").is_null() | pl.col("birth_b").is_null() | (pl.col("birth") == pl.col("birth_b")))
         .filter(pl.col("gender").is_null() | pl.col("gender_b").is_null() | (pl.col("gender") == pl.col("gender_b")))
@@ -527,25 +581,34 @@ def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | No
     e.g. a draft) lets a candidate's household lend its phones and addresses:
     a household often shares one phone, registered under another member.
     """
-    per_person = mentions.group_by("person_id").agg(
-        naming_only=pl.col("role").is_in(NAMING_ROLES).all(),
-        has_valid=pl.col("id_status").is_in(VALID_ID_STATUSES).any(),
-        birth=pl.col("birth_date").drop_nulls().min(),
-        gender=pl.col("gender").drop_nulls().mode().sort().first(),
+    # Orphans first, then summaries only for them and their namesakes, not for every person.
+    has_own_record = ~pl.col("role").is_in(NAMING_ROLES) | pl.col("id_status").is_in(VALID_ID_STATUSES)
+    orphans = (
+        mentions.filter(pl.col("role").is_in(NAMING_ROLES)).select("person_id").unique()
+        .join(mentions.filter(has_own_record).select("person_id").unique(), on="person_id", how="anti")
     )
-    orphans = per_person.filter(pl.col("naming_only") & ~pl.col("has_valid")).select("person_id", "gender")
     if orphans.height == 0:
         return pl.DataFrame(schema={"a": pl.String, "b": pl.String})
+    of_orphans = mentions.join(orphans, on="person_id", how="semi")
+    orphans = of_orphans.group_by("person_id").agg(
+        gender=pl.col("gender").drop_nulls().mode().sort().first(), seen=pl.col("snapshot_date").min()
+    )
     place_name = ["village_code", "name_pinyin"]
-    named = mentions.select("person_id", *place_name).drop_nulls().unique()
-    wanted = named.join(orphans, on="person_id").join(
-        mentions.filter(pl.col("person_id").is_in(orphans["person_id"].implode()))
-        .group_by("person_id").agg(seen=pl.col("snapshot_date").min()),
-        on="person_id",
+    wanted = of_orphans.select("person_id", *place_name).drop_nulls().unique().join(orphans, on="person_id")
+    namesakes = (
+        mentions.join(wanted.select(place_name).unique(), on=place_name, how="semi")
+        .join(orphans, on="person_id", how="anti")
     )
     candidates = (
-        named.join(orphans.select("person_id"), on="person_id", how="anti")
-        .join(per_person.select("person_id", cand_birth="birth", cand_gender="gender"), on="person_id")
+        namesakes.select("person_id", *place_name).unique()
+        .join(
+            mentions.join(namesakes.select("person_id").unique(), on="person_id", how="semi")
+            .group_by("person_id").agg(
+                cand_birth=pl.col("birth_date").drop_nulls().min(),
+                cand_gender=pl.col("gender").drop_nulls().mode().sort().first(),
+            ),
+            on="person_id",
+        )
         .rename({"person_id": "candidate"})
     )
     matches = (
@@ -565,7 +628,11 @@ def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | No
     ])
     # The orphan's own records must not clash with a record the candidate holds (one per department, role,
     # snapshot). A guardian is exempt: a mother signs as the guardian of each of her children.
-    slots = mentions.filter(pl.col("role") != "guardian").select("person_id", "department", "role", "snapshot_date").unique()
+    involved = pl.concat([unique["person_id"], unique["candidate"]]).unique().to_frame("person_id")
+    slots = (
+        mentions.join(involved, on="person_id", how="semi").filter(pl.col("role") != "guardian")
+        .select("person_id", "department", "role", "snapshot_date").unique()
+    )
     clash = (
         unique.join(slots, on="person_id")
         .join(slots.rename({"person_id": "candidate"}), on=["candidate", "department", "role", "snapshot_date"])
