@@ -164,29 +164,33 @@ def parquet(data: bytes) -> None:
     rows = [line.split("\t") for line in lines[1:64]]
     values = [[row[i] if i < len(row) else None for row in rows] for i in range(len(names))]
     frame = pl.DataFrame({name: pl.Series(name, column, dtype=pl.String) for name, column in zip(names, values)})
-    frame = frame.with_columns(_typed(i, (mode + i) % 8) for i in range(frame.width)) if frame.width else frame
+    kinds = [(mode + i) % len(PARQUET_KINDS) for i in range(len(names))]
+    frame = frame.with_columns(PARQUET_KINDS[k](pl.nth(i)) for i, k in enumerate(kinds)) if frame.width else frame
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     table = table_or_report(read_parquet_bytes, buffer.getvalue())
     if table is not None:
         require(table.frame.columns == names and table.frame.height == len(rows), "shape changed on the way")
-        strings = [i for i, dtype in enumerate(frame.dtypes) if dtype == pl.String]
-        require(table.frame.select(pl.nth(strings)).equals(frame.select(pl.nth(strings))), "text changed on the way")
+        # text, whether stored as strings or as UTF-8 or GB18030 bytes, comes back as written
+        texts = [i for i, k in enumerate(kinds) if k in TEXT_KINDS]
+        written = pl.DataFrame({names[i]: values[i] for i in texts}, schema={names[i]: pl.String for i in texts})
+        require(table.frame.select(pl.nth(texts)).equals(written), "text changed on the way")
 
 
-def _typed(position: int, kind: int) -> pl.Expr:
-    """The types a Parquet export from pandas, Spark or a database may hold."""
-    column = pl.nth(position)
-    return [
-        column,
-        column.cast(pl.Float64, strict=False),
-        column.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
-        column.str.split(","),
-        column.cast(pl.Binary),
-        column.cast(pl.Int64, strict=False),
-        column.str.to_date("%Y-%m-%d", strict=False),
-        column.cast(pl.Decimal(18, 2), strict=False),
-    ][kind]
+#: the column types a Parquet export from pandas, Spark or a database may hold, made from text.
+PARQUET_KINDS = [
+    lambda column: column,
+    lambda column: column.cast(pl.Float64, strict=False),
+    lambda column: column.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
+    lambda column: column.str.split(","),
+    lambda column: column.cast(pl.Binary),
+    lambda column: column.cast(pl.Int64, strict=False),
+    lambda column: column.str.to_date("%Y-%m-%d", strict=False),
+    lambda column: column.cast(pl.Decimal(18, 2), strict=False),
+    # a legacy system's GBK strings stored as bytes
+    lambda column: column.map_elements(lambda text: text.encode("gb18030"), return_dtype=pl.Binary),
+]
+TEXT_KINDS = {0, 4, 8}
 
 
 # ---------------------------------------------------------------- normalisers

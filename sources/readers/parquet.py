@@ -22,6 +22,8 @@ def read_parquet_bytes(data: bytes) -> RawTable:
         raise damaged_parquet() from error
     if not is_header_row(frame.columns):
         raise no_header_row()
+    if binary := [series for series in frame.iter_columns() if series.dtype == pl.Binary]:
+        frame = frame.with_columns(_bytes_as_text(series) for series in binary)
     return RawTable(frame=frame.select(_as_text(frame.schema)), header_row=0, first_data_row=1, encoding=None)
 
 
@@ -44,6 +46,29 @@ def _as_text(schema: pl.Schema) -> list[pl.Expr]:
         else:
             exprs.append(column.cast(pl.String))
     return exprs
+
+
+def _bytes_as_text(series: pl.Series) -> pl.Series:
+    """Bytes columns (a legacy export's strings): UTF-8 when they are, else GB18030, as a CSV is read."""
+    try:
+        return series.cast(pl.String)
+    except pl.exceptions.ComputeError:
+        pass
+    distinct = series.drop_nulls().unique()
+    try:
+        text = pl.Series([value.decode("gb18030") for value in distinct.to_list()], dtype=pl.String)
+    except UnicodeDecodeError:
+        raise undecodable_bytes(series.name) from None
+    return series.replace_strict(distinct, text, return_dtype=pl.String)
+
+
+def undecodable_bytes(column: str) -> UnreadableFile:
+    return UnreadableFile(
+        f"Column '{column}' holds bytes that are neither UTF-8 nor GBK/GB18030 text.",
+        f"“{column}”列中的内容既不是 UTF-8 也不是 GBK/GB18030 编码的文字，无法读取。",
+        "请把该列导出为文本（字符串）类型后重新发送，或改为发送 Excel（.xlsx）或 CSV 文件。",
+        "Export that column as text (string) and send the file again, or send an Excel (.xlsx) or CSV file.",
+    )
 
 
 def damaged_parquet() -> UnreadableFile:

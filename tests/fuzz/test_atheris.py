@@ -4,6 +4,7 @@ replayed (it must keep the contract now), the seeds pass, and a short real ather
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import re
 import subprocess
@@ -93,3 +94,18 @@ def test_a_stray_value_in_the_last_excel_cell_is_reported_not_an_abort():
     with pytest.raises(UnreadableFile) as raised:
         read_table_bytes(targets.zip_of(members), "529901_20260105.xlsx")
     assert "XFD1048576" in raised.value.reason_en and "Ctrl+End" in raised.value.hint_en
+
+
+def test_parquet_bytes_columns_are_read_as_utf8_or_gb18030_text():
+    # a legacy export's GBK strings stored as bytes: polars' cast failed and the file was refused
+    frame = pl.DataFrame({"姓名": ["王芳".encode("gb18030"), None], "身份证号": [b"52990119800101002X", b"x"]})
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    table = read_table_bytes(buffer.getvalue(), "529901_20260105.parquet")
+    assert table.frame.rows() == [("王芳", "52990119800101002X"), (None, "x")]
+
+    buffer = io.BytesIO()
+    frame.with_columns(pl.lit(b"\xff\xfe\xff").alias("姓名")).write_parquet(buffer)
+    with pytest.raises(UnreadableFile) as raised:
+        read_table_bytes(buffer.getvalue(), "529901_20260105.parquet")
+    assert "姓名" in raised.value.reason_en and "GB18030" in raised.value.reason_zh
