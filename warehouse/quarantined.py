@@ -34,7 +34,6 @@ from schemas.departments import columns
 from schemas.headers import match_headers
 from schemas.normalise import id_number as id_numbers
 from schemas.normalise import run
-from schemas.validate import field_schema, field_stages
 from warehouse.ddl import KIND_TYPE, quote
 
 #: ID-number statuses good enough to attribute a row to a person.
@@ -58,9 +57,11 @@ def table_name(department: str) -> str:
 
 
 def eligible_columns(department: str) -> set[str]:
-    """Fact columns a provisional row can supply: schema fields that are neither identifiers nor the record ID."""
+    """Fact columns a provisional row can supply: schema fields other than identifiers, the record ID and the
+    village code (which needs the address and the gazetteer; the household gives the place)."""
     return {s.name for s in columns(department)
-            if s.name != "record_id" and s.kind not in (Kind.NAME, Kind.ID_NUMBER, Kind.PHONE, Kind.ADDRESS)}
+            if s.name != "record_id"
+            and s.kind not in (Kind.NAME, Kind.ID_NUMBER, Kind.PHONE, Kind.ADDRESS, Kind.VILLAGE_CODE)}
 
 
 def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -> str:
@@ -70,6 +71,10 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
     ``county`` (the household's: it chooses regional thresholds) and the ``wanted`` fact columns, typed
     as in the core fact table. Needs ``_asof_<department>``.
     """
+    # here, not at the top: schemas.validate loads the name normalisers (pypinyin, ~1 s), which only
+    # a build with an include_quarantined rule needs
+    from schemas.validate import field_schema, field_stages
+
     specs = {s.name: s for s in columns(department)}
     unknown = set(wanted) - eligible_columns(department)
     if unknown:
@@ -146,7 +151,7 @@ def stage(conn: duckdb.DuckDBPyConnection, department: str, wanted: list[str]) -
                    arg_max(l.household_id, (coalesce(l.snapshot_date, DATE '0001-01-01'), l.n, l.household_id)) AS household_id
             FROM (SELECT DISTINCT snapshot_date, person_id FROM matched) m
             JOIN (SELECT person_id, household_id, snapshot_date, count(*) AS n FROM core.record_link
-                  WHERE person_id IS NOT NULL AND household_id IS NOT NULL GROUP BY ALL) l
+                  WHERE household_id IS NOT NULL AND person_id IN (SELECT person_id FROM matched) GROUP BY ALL) l
               ON l.person_id = m.person_id AND (l.snapshot_date IS NULL OR l.snapshot_date <= m.snapshot_date)
             GROUP BY ALL),
         member_of AS (
