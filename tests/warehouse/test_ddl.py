@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 
 from wh_factory import World
 from warehouse import ddl
+from warehouse.dictionary import render
 from schemas.departments import columns
 
 
@@ -51,3 +54,10 @@ def test_empty_departments_still_give_the_full_typed_warehouse(build):
     for name in ddl.FACT_TABLES.values():
         assert conn.sql(f"SELECT count(*) FROM core.{name}").fetchall()[0][0] == 0
     assert conn.sql("SELECT count(*) FROM analyst.lead").fetchall()[0][0] == 0
+
+
+def test_the_data_dictionary_in_docs_is_generated_from_the_current_comments(build):
+    # regenerate with: .venv/bin/hearth dictionary --warehouse <built warehouse> (writes docs/warehouse.md)
+    _, conn = build(World())
+    docs = Path(__file__).resolve().parents[2] / "docs" / "warehouse.md"
+    assert docs.read_text(encoding="utf-8") == render(conn)
