@@ -75,7 +75,7 @@ def block_codes(
 
 
 def _stable_hash(ids: pl.Series, seed: int) -> pl.Series:
-    """splitmix64 of the id: a pseudo-random order that does not depend on the polars version."""
+    """splitmix64 of an integer: a pseudo-random order that does not depend on the polars version."""
     with np.errstate(over="ignore"):
         x = ids.to_numpy().astype(np.uint64) + np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -164,9 +164,12 @@ def _shrink_oversize_blocks(
         chunks = still_big.with_columns(
             (pl.col("len") / rule.max_block_size).ceil().cast(pl.UInt32).alias("__chunks")
         ).select("block", "__chunks")
-        # Round-robin over a seeded hash order: chunks of equal size, same result every run.
+        # Round-robin over a seeded hash of each record's rank within its block:
+        # chunks of equal size, the same whatever the input order, and the same
+        # whether the block's partition is linked alone or with all the others.
+        big = big.with_columns(pl.col(ID).rank("ordinal").over("block").cast(pl.UInt32).alias("__in_block"))
         big = (
-            big.with_columns(_stable_hash(big[ID], seed))
+            big.with_columns(_stable_hash(big["__in_block"], seed))
             .join(chunks, on="block", how="left")
             .with_columns(
                 pl.col("__h").rank("ordinal").over("block").cast(pl.UInt32).alias("__rank")
@@ -232,13 +235,29 @@ def pair_key(id_l: pl.Expr, id_r: pl.Expr) -> pl.Expr:
     return id_l.cast(pl.UInt64) * (1 << 32) + id_r.cast(pl.UInt64)
 
 
+def within_partition(codes: pl.Series, partitions: pl.Series | None) -> pl.Series:
+    """Block codes that also differ between partitions (null stays null: not blocked)."""
+    if partitions is None:
+        return codes
+    frame = pl.DataFrame({"block": codes, "partition": partitions})
+    combined = dense_code(frame, ["block", "partition"])
+    return frame.select(pl.when(pl.col("block").is_not_null()).then(combined).alias("block")).to_series()
+
+
+def partition_codes(records: pl.DataFrame, settings: LinkageSettings) -> pl.Series | None:
+    if not settings.partition_column:
+        return None
+    return dense_code(records, [settings.partition_column])
+
+
 def block(records: pl.DataFrame, settings: LinkageSettings) -> BlockingResult:
     rule_names: list[str] = []
     rule_codes: dict[str, pl.Series] = {}
     produced: list[pl.DataFrame] = []
     reports: list[dict] = []
+    partitions = partition_codes(records, settings)
     for rule in settings.blocking_rules:
-        codes = block_codes(records, rule.keys)
+        codes = within_partition(block_codes(records, rule.keys), partitions)
         pairs, stats = _rule_pairs(records, rule, codes, settings.training.seed)
         stats["kind"] = "blocking"
         rule_codes[rule.name] = codes
@@ -246,7 +265,9 @@ def block(records: pl.DataFrame, settings: LinkageSettings) -> BlockingResult:
         reports.append(stats)
         rule_names.append(rule.name)
     for rule in settings.deterministic_rules:
-        codes = block_codes(records, [BlockKey(column=c) for c in rule.columns], rule.where)
+        codes = within_partition(
+            block_codes(records, [BlockKey(column=c) for c in rule.columns], rule.where), partitions
+        )
         pairs, stats = _deterministic_pairs(records, rule, codes)
         stats["kind"] = "deterministic"
         rule_codes[rule.name] = codes

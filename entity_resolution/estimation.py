@@ -28,6 +28,7 @@ from entity_resolution.blocking import BlockingResult, rules_satisfied, total_co
 from entity_resolution.comparisons import compare
 from entity_resolution.records import dense_code
 from entity_resolution.settings import Comparison, LinkageSettings
+from entity_resolution.term_frequency import term_frequency_tables
 
 MIN_SEED_PAIRS = 20
 
@@ -41,6 +42,8 @@ class Parameters:
     m_source: list[str] = field(default_factory=list)
     u_source: list[str] = field(default_factory=list)
     sessions: list[dict] = field(default_factory=list)
+    # comparison name -> ``value, tf`` over all records (term_frequency.py)
+    tf_tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
     def log2_bayes_factors(self, index: int) -> np.ndarray:
         """Weight of each level of comparison `index`; a null level is neutral (weight 0)."""
@@ -209,24 +212,94 @@ def expectation_maximisation(
     return m, share, iteration
 
 
-def _seed_m(
-    pairs: pl.DataFrame, blocking: BlockingResult, settings: LinkageSettings
-) -> tuple[list[np.ndarray], list[str]]:
+@dataclass
+class TrainingCounts:
+    """What training needs from the candidate pairs, as counts that add up.
+
+    Candidate pairs of different partitions (counties) can be counted apart,
+    in parallel, and merged: the parameters estimated from the merged counts
+    are exactly those estimated from all the pairs at once (patterns are kept
+    sorted and counts are whole numbers, so even the float sums agree).
+    """
+
+    n_pairs: int
+    # deterministic rule -> (pairs it links, per comparison: level counts of those pairs)
+    seed: dict[str, tuple[int, list[np.ndarray]]]
+    # blocking rule -> level patterns and counts of the pairs satisfying it (an EM session)
+    sessions: dict[str, tuple[np.ndarray, np.ndarray]]
+    # rule index (match_key) -> level patterns and counts of the pairs it found first (the prior)
+    first_found: dict[int, tuple[np.ndarray, np.ndarray]]
+
+    @classmethod
+    def merge(cls, parts: list[TrainingCounts]) -> TrainingCounts:
+        seed: dict[str, tuple[int, list[np.ndarray]]] = {}
+        for part in parts:
+            for rule, (height, levels) in part.seed.items():
+                if rule in seed:
+                    total, summed = seed[rule]
+                    seed[rule] = (total + height, [a + b for a, b in zip(summed, levels)])
+                else:
+                    seed[rule] = (height, [a.copy() for a in levels])
+        return cls(
+            n_pairs=sum(p.n_pairs for p in parts),
+            seed=seed,
+            sessions=_merge_patterns([p.sessions for p in parts]),
+            first_found=_merge_patterns([p.first_found for p in parts]),
+        )
+
+
+def _merge_patterns(parts: list[dict]) -> dict:
+    merged: dict = {}
+    for key in {k for part in parts for k in part}:
+        found = [part[key] for part in parts if key in part and len(part[key][1])]
+        if not found:
+            merged[key] = next(part[key] for part in parts if key in part)
+            continue
+        patterns = np.concatenate([f[0] for f in found])
+        counts = np.concatenate([f[1] for f in found])
+        # np.unique over rows sorts lexicographically: the order level_patterns gives
+        distinct, inverse = np.unique(patterns, axis=0, return_inverse=True)
+        merged[key] = (distinct, np.bincount(inverse.ravel(), weights=counts, minlength=len(distinct)))
+    return merged
+
+
+def training_counts(pairs: pl.DataFrame, blocking: BlockingResult, settings: LinkageSettings) -> TrainingCounts:
+    """`pairs` are candidate pairs with their level columns."""
+    comparisons = settings.comparisons
+    seed = {}
+    for rule in settings.deterministic_rules:
+        linked = pairs.filter(rules_satisfied(pairs, blocking.rule_codes[rule.name]))
+        seed[rule.name] = (
+            linked.height,
+            [
+                np.bincount(linked[c.gamma_column].to_numpy(), minlength=len(c.levels)).astype(float)
+                for c in comparisons
+            ],
+        )
+    sessions = {
+        rule.name: level_patterns(pairs.filter(rules_satisfied(pairs, blocking.rule_codes[rule.name])), comparisons)
+        for rule in settings.blocking_rules
+    }
+    match_key = pairs["match_key"].to_numpy()
+    first_found = {}
+    for index in np.unique(match_key).tolist():
+        first_found[int(index)] = level_patterns(pairs.filter(pl.Series(match_key == index)), comparisons)
+    return TrainingCounts(pairs.height, seed, sessions, first_found)
+
+
+def _seed_m(counts: TrainingCounts, settings: LinkageSettings) -> tuple[list[np.ndarray], list[str]]:
     m = [default_m(c) for c in settings.comparisons]
     sources = ["default"] * len(m)
     if not settings.training.seed_m_from_deterministic:
         return m, sources
     for rule in settings.deterministic_rules:
-        linked = pairs.filter(rules_satisfied(pairs, blocking.rule_codes[rule.name]))
-        if linked.height < MIN_SEED_PAIRS:
+        height, levels = counts.seed.get(rule.name, (0, []))
+        if height < MIN_SEED_PAIRS:
             continue
         for index, comparison in enumerate(settings.comparisons):
             if sources[index] != "default" or set(comparison.columns) & set(rule.columns):
                 continue
-            counts = np.bincount(
-                linked[comparison.gamma_column].to_numpy(), minlength=len(comparison.levels)
-            ).astype(float)
-            m[index] = _normalise(counts + 0.5, _null_mask(comparison), settings.training.min_probability)
+            m[index] = _normalise(levels[index] + 0.5, _null_mask(comparison), settings.training.min_probability)
             sources[index] = f"seed:{rule.name}"
     return m, sources
 
@@ -238,24 +311,29 @@ def estimate_parameters(
     settings: LinkageSettings,
 ) -> Parameters:
     """`pairs` are the candidate pairs with their level columns."""
+    return parameters_from_counts(records, training_counts(pairs, blocking, settings), settings)
+
+
+def parameters_from_counts(records: pl.DataFrame, counts: TrainingCounts, settings: LinkageSettings) -> Parameters:
+    """Parameters from the counts of the candidate pairs; `records` are ALL records (u, prior, term frequencies)."""
     training = settings.training
     comparisons = settings.comparisons
     u = estimate_u(records, settings)
     u_source = ["random_sample"] * len(u)
-    m, m_source = _seed_m(pairs, blocking, settings)
+    m, m_source = _seed_m(counts, settings)
     sessions: list[dict] = []
 
-    if training.enabled and pairs.height:
+    if training.enabled and counts.n_pairs:
         trained: list[list[np.ndarray]] = [[] for _ in comparisons]
         for rule in settings.blocking_rules:
-            session_pairs = pairs.filter(rules_satisfied(pairs, blocking.rule_codes[rule.name]))
+            patterns, pattern_counts = counts.sessions[rule.name]
+            session_height = int(pattern_counts.sum())
             active = [not (set(c.columns) & rule.columns) for c in comparisons]
-            if session_pairs.height < training.em_min_pairs or not any(active):
-                sessions.append({"rule": rule.name, "pairs": session_pairs.height, "trained": []})
+            if session_height < training.em_min_pairs or not any(active):
+                sessions.append({"rule": rule.name, "pairs": session_height, "trained": []})
                 continue
-            patterns, counts = level_patterns(session_pairs, comparisons)
             session_m, share, iterations = expectation_maximisation(
-                patterns, counts, comparisons, active, m, u, 0.1,
+                patterns, pattern_counts, comparisons, active, m, u, 0.1,
                 training.em_max_iterations, training.em_convergence, training.min_probability,
             )
             for index, is_active in enumerate(active):
@@ -264,7 +342,7 @@ def estimate_parameters(
             sessions.append(
                 {
                     "rule": rule.name,
-                    "pairs": session_pairs.height,
+                    "pairs": session_height,
                     "trained": [c.name for c, a in zip(comparisons, active) if a],
                     "match_share": share,
                     "iterations": iterations,
@@ -278,8 +356,9 @@ def estimate_parameters(
     _apply_fixed(comparisons, m, m_source, u, u_source)
     prior = training.prior_match_probability
     if prior is None:
-        prior = _estimate_prior(records, pairs, blocking, settings, m, u)
-    return Parameters(comparisons, m, u, prior, m_source, u_source, sessions)
+        prior = _estimate_prior(records, counts, settings, m, u)
+    return Parameters(comparisons, m, u, prior, m_source, u_source, sessions,
+                      term_frequency_tables(records, comparisons))
 
 
 def _apply_fixed(
@@ -301,8 +380,7 @@ def _apply_fixed(
 
 def _estimate_prior(
     records: pl.DataFrame,
-    pairs: pl.DataFrame,
-    blocking: BlockingResult,
+    counts: TrainingCounts,
     settings: LinkageSettings,
     m: list[np.ndarray],
     u: list[np.ndarray],
@@ -318,29 +396,29 @@ def _estimate_prior(
     (e.g. between a one-snapshot and a two-snapshot run).
     """
     total = total_comparable_pairs(records, settings)
-    if not pairs.height or total <= 0:
+    if not counts.n_pairs or total <= 0:
         return 1e-6
     comparisons = settings.comparisons
     rule_columns = [rule.columns for rule in settings.blocking_rules] + [
         set(rule.columns) for rule in settings.deterministic_rules
     ]
-    match_key = pairs["match_key"].to_numpy()
     expected_matches = 0.0
     for index, columns in enumerate(rule_columns):
-        in_rule = match_key == index
-        if not in_rule.any():
+        if index not in counts.first_found:
             continue
-        rule_pairs = pairs.filter(pl.Series(in_rule))
+        patterns, pattern_counts = counts.first_found[index]
+        height = float(pattern_counts.sum())
+        if not height:
+            continue
         if index >= len(settings.blocking_rules):
             # Deterministic pairs link whatever their weight: each is a match.
-            expected_matches += rule_pairs.height
+            expected_matches += height
             continue
         active = [not (set(c.columns) & columns) for c in comparisons]
-        patterns, counts = level_patterns(rule_pairs, comparisons)
         _, share, _ = expectation_maximisation(
-            patterns, counts, comparisons, active, m, u, 0.1,
+            patterns, pattern_counts, comparisons, active, m, u, 0.1,
             settings.training.em_max_iterations * 4, settings.training.em_convergence * 0.1,
             settings.training.min_probability, update_m=False,
         )
-        expected_matches += share * rule_pairs.height
+        expected_matches += share * height
     return float(np.clip(max(expected_matches, 1.0) / total, 1e-12, 0.5))

@@ -13,10 +13,11 @@ from typing import Literal
 
 import polars as pl
 
-from entity_resolution.blocking import block
+from entity_resolution.blocking import BlockingResult, block
 from entity_resolution.clustering import cluster
 from entity_resolution.comparisons import add_comparison_codes, compare
-from entity_resolution.estimation import Parameters, estimate_parameters
+from entity_resolution.estimation import Parameters, TrainingCounts, parameters_from_counts, training_counts
+from entity_resolution.reconcile import reconcile_clusters
 from entity_resolution.records import ID, prepare_records
 from entity_resolution.scoring import score
 from entity_resolution.settings import LinkageSettings
@@ -40,6 +41,20 @@ class LinkResult:
         return self.pairs.filter(pl.col("decision") == "review").sort("match_weight", descending=True)
 
 
+@dataclass
+class Candidates:
+    """Prepared records and their compared candidate pairs, before training and scoring."""
+
+    records: pl.DataFrame
+    blocking: BlockingResult
+    pairs: pl.DataFrame  # id_l, id_r, match_key, gamma_*
+    settings: LinkageSettings
+    clock: StageClock = field(default_factory=StageClock)
+
+    def training_counts(self) -> TrainingCounts:
+        return training_counts(self.pairs, self.blocking, self.settings)
+
+
 class Linker:
     def __init__(self, settings: LinkageSettings | Mapping | str | Path):
         if isinstance(settings, (str, Path)):
@@ -55,19 +70,40 @@ class Linker:
         parameters: Parameters | None = None,
     ) -> LinkResult:
         """Link `data`. `parameters` from an earlier run skip training; `keep_pairs` trims the pairs returned."""
+        candidates = self.candidates(data)
+        if parameters is None:
+            with candidates.clock.stage("train"):
+                parameters = self.train(candidates.records, [candidates.training_counts()])
+        return self.reconcile(self.finish(candidates, parameters, keep_pairs), candidates.records)
+
+    # The three steps of `link`, for linking partitions apart (entity_resolution.partitioned):
+    # candidates per partition, one training over the counts of all of them, finish per partition.
+
+    def candidates(self, data: pl.DataFrame | Mapping[str, pl.DataFrame]) -> Candidates:
+        """Prepare, block and compare."""
         settings = self.settings
         clock = StageClock()
-        stage = clock.stage
-
-        with stage("prepare"):
-            records = add_comparison_codes(prepare_records(self._combine(data), settings), settings.comparisons)
-        with stage("block"):
+        with clock.stage("prepare"):
+            records = self.prepare(data)
+        with clock.stage("block"):
             blocking = block(records, settings)
-        with stage("compare"):
+        with clock.stage("compare"):
             pairs = compare(records, blocking.pairs, settings.comparisons)
-        with stage("train"):
-            if parameters is None:
-                parameters = estimate_parameters(records, pairs, blocking, settings)
+        return Candidates(records, blocking, pairs, settings, clock)
+
+    def prepare(self, data: pl.DataFrame | Mapping[str, pl.DataFrame]) -> pl.DataFrame:
+        return add_comparison_codes(prepare_records(self._combine(data), self.settings), self.settings.comparisons)
+
+    def train(self, records: pl.DataFrame, counts: list[TrainingCounts]) -> Parameters:
+        """Parameters from every partition's counts; `records` are all records (`prepare` of all the data)."""
+        return parameters_from_counts(records, TrainingCounts.merge(counts), self.settings)
+
+    def finish(self, candidates: Candidates, parameters: Parameters, keep_pairs: KeepPairs = "all") -> LinkResult:
+        """Score and cluster the candidate pairs."""
+        settings = self.settings
+        records, blocking, pairs = candidates.records, candidates.blocking, candidates.pairs
+        clock = candidates.clock
+        stage = clock.stage
         with stage("score"):
             scored = score(pairs, records, parameters, settings, blocking)
         with stage("cluster"):
@@ -83,6 +119,21 @@ class Linker:
             )
         result.timings = clock.with_total(clock.wall)
         result.cpu_timings = clock.with_total(clock.cpu)
+        return result
+
+    def reconcile(self, result: LinkResult, records: pl.DataFrame) -> LinkResult:
+        """Join clusters of different partitions (``across_partitions`` rules); `records` are all records."""
+        if not self.settings.partition_column:
+            return result
+        clusters, edges = reconcile_clusters(result.clusters, records, self.settings)
+        if not edges.height:
+            return result
+        method = {r.name: r.method for r in self.settings.deterministic_rules}
+        joined = self._with_keys(edges, records).with_columns(
+            match_key=pl.col("rule"), method=pl.col("rule").replace_strict(method), decision=pl.lit("link")
+        ).drop("rule")
+        result.clusters = clusters
+        result.pairs = pl.concat([result.pairs, joined], how="diagonal_relaxed")
         return result
 
     def _combine(self, data: pl.DataFrame | Mapping[str, pl.DataFrame]) -> pl.DataFrame:

@@ -13,21 +13,8 @@ import polars as pl
 
 from entity_resolution.blocking import BlockingResult, rules_satisfied
 from entity_resolution.estimation import Parameters
-from entity_resolution.records import blank_to_null
 from entity_resolution.settings import Comparison, LinkageSettings
-
-
-def term_frequencies(records: pl.DataFrame, comparison: Comparison) -> pl.Series:
-    """Per record: share of non-null records holding the same value of the comparison's TF column."""
-    column = comparison.tf_source_column
-    value = blank_to_null(pl.col(column), records.schema[column])
-    return records.select(
-        pl.when(value.is_null())
-        .then(None)
-        .otherwise(pl.len().over(value) / value.count())
-        .cast(pl.Float64)
-        .alias(f"tf_{comparison.name}")
-    ).to_series()
+from entity_resolution.term_frequency import record_term_frequencies
 
 
 def comparison_weights(
@@ -39,7 +26,7 @@ def comparison_weights(
     weight = pl.Series(weights.astype(np.float64)).gather(gamma.cast(pl.UInt32))
     tf_levels = comparison.tf_level_indexes()
     if tf_levels:
-        tf = term_frequencies(records, comparison)
+        tf = record_term_frequencies(records, comparison, parameters.tf_tables.get(comparison.name))
         rarest_side = pl.max_horizontal(
             tf.gather(pairs["id_l"]), tf.gather(pairs["id_r"]), pl.lit(comparison.tf_minimum)
         )

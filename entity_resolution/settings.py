@@ -228,6 +228,10 @@ class DeterministicRule(_Strict):
     method: str = "deterministic"
     where: list[Condition] = Field(default_factory=list)
     max_block_size: int = Field(default=500, ge=2)
+    # With `partition_column`: also join clusters of DIFFERENT partitions that agree
+    # on `columns` (e.g. a person who moved county, by valid ID number), after each
+    # partition is clustered (entity_resolution/reconcile.py).
+    across_partitions: bool = False
 
 
 class CannotLink(_Strict):
@@ -300,6 +304,12 @@ class LinkageSettings(_Strict):
     # Columns on which two records must agree to count as exact duplicates; default: all comparison columns.
     duplicate_columns: list[str] | None = None
     clustering: Clustering = Clustering()
+    # Candidate pairs never cross partitions (e.g. counties): every blocking and
+    # deterministic rule is keyed on this column as well, a missing value being
+    # a partition of its own. Linking partition by partition with the same
+    # trained parameters then gives exactly the result of linking everything at
+    # once, so partitions can run in parallel (``entity_resolution.partitioned``).
+    partition_column: str | None = None
 
     @model_validator(mode="after")
     def _names_unique(self) -> LinkageSettings:
@@ -343,6 +353,8 @@ class LinkageSettings(_Strict):
 
     def required_columns(self) -> list[str]:
         columns: dict[str, None] = {c: None for c in self.key_columns}
+        if self.partition_column:
+            columns[self.partition_column] = None
         for rule in self.blocking_rules:
             for key in [*rule.keys, *rule.split_keys]:
                 columns[key.column] = None

@@ -25,7 +25,8 @@ from entity_resolution.household.mentions import build_mentions
 from entity_resolution.household.review import keep_apart, review_queue, with_review_links
 from entity_resolution.household.settings import load_settings
 from entity_resolution.household.stable_ids import LINEAGE_SCHEMA, assign_stable_ids
-from entity_resolution.linker import Linker
+from entity_resolution.linker import Linker, LinkResult
+from entity_resolution.partitioned import link_partitioned
 from entity_resolution.settings import LinkageSettings
 from entity_resolution.timing import StageClock
 
@@ -107,8 +108,13 @@ def link_households(
     previous_state: LinkageState | None = None,
     decisions: pl.DataFrame | None = None,
     settings: LinkageSettings | None = None,
+    workers: int | None = None,
 ) -> HouseholdLinkResult:
-    """Link every record (current and history) to a person and a household with stable IDs."""
+    """Link every record (current and history) to a person and a household with stable IDs.
+
+    ``workers``: link county by county in that many processes (the same result;
+    ``entity_resolution.partitioned``); None links all counties in one pass.
+    """
     settings = settings or load_settings()
     clock = StageClock()
     stage = clock.stage
@@ -117,9 +123,28 @@ def link_households(
         mentions = build_mentions(frames_by_department)
         profiles, profile_of = person_profiles(mentions)
         profiles = with_review_links(profiles, decisions)
-        last_date = mentions.get_column("snapshot_date").max()
 
-    linked = Linker(settings).link(profiles, keep_pairs="review")
+    linker = Linker(settings)
+    if workers and settings.partition_column:
+        linked = link_partitioned(linker, profiles, keep_pairs="review", workers=workers)
+    else:
+        linked = linker.link(profiles, keep_pairs="review")
+    return finish_households(mentions, profiles, profile_of, linked, previous_state, decisions, clock)
+
+
+def finish_households(
+    mentions: pl.DataFrame,
+    profiles: pl.DataFrame,
+    profile_of: pl.DataFrame,
+    linked: LinkResult,
+    previous_state: LinkageState | None,
+    decisions: pl.DataFrame | None,
+    clock: StageClock | None = None,
+) -> HouseholdLinkResult:
+    """Persons from the engine's clusters, then households, stable IDs and the contract's tables."""
+    clock = clock or StageClock()
+    stage = clock.stage
+    last_date = mentions.get_column("snapshot_date").max()
     for engine_stage, reported in ENGINE_STAGES.items():
         clock.add(reported, linked.timings.get(engine_stage, 0.0), linked.cpu_timings.get(engine_stage, 0.0))
 
