@@ -29,6 +29,8 @@ PHASES = {
     "plain_read": ("synth",),
     "ingest": ("synth",),
     "linkage": ("ingest",),
+    # the counties linked in parallel against one combined run (same record_link, wall time)
+    "counties": ("ingest",),
     "e2e": ("synth",),
     # built from the linkage outputs the end-to-end run staged, so linkage is not run a third time
     "warehouse": ("e2e",),
@@ -136,6 +138,7 @@ class SizeRun:
             "plain_read": {"landing": str(self.landing)},
             "ingest": {"landing": str(self.landing), "state": str(self.work / "ingest_state")},
             "linkage": {"landing": str(self.landing), "state": str(self.work / "ingest_state")},
+            "counties": {"state": str(self.work / "ingest_state"), "work": str(self.work / "counties")},
             "warehouse": {"state": str(self.work / "e2e" / "state"),
                           "warehouse": str(self.work / "warehouse_only" / "warehouse.duckdb")},
         }[name]

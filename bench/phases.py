@@ -302,8 +302,92 @@ def phase_warehouse(params: dict) -> dict:
             "bytes": target.stat().st_size if target.exists() else None}
 
 
+def _timed(call):
+    wall, cpu = time.perf_counter(), time.process_time()
+    value = call()
+    return value, round(time.perf_counter() - wall, 3), round(time.process_time() - cpu, 3)
+
+
+def _dagster_linkage(state: Path, work: Path, max_concurrent: int) -> tuple[dict, dict[str, float], str]:
+    """The linkage job (one step per county) under Dagster's multiprocess executor; per-step seconds."""
+    import os
+    import shutil
+
+    import dagster as dg
+
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(state, work / "state")
+    (work / "dagster").mkdir()
+    os.environ.update({"HEARTH_DATA_DIR": str(work), "HEARTH_STATE_DIR": str(work / "state"), "HEARTH_DEMO": "1"})
+    from pipelines.definitions import linkage_job_definition
+
+    with dg.instance_for_test(temp_dir=str(work / "dagster")) as instance:
+        started = time.perf_counter()
+        result = dg.execute_job(
+            dg.reconstructable(linkage_job_definition), instance=instance,
+            run_config={"execution": {"config": {"multiprocess": {"max_concurrent": max_concurrent}}}},
+        )
+        seconds = round(time.perf_counter() - started, 3)
+        begun, steps = {}, {}
+        for entry in instance.all_logs(result.run_id):
+            event = entry.dagster_event
+            if event is None or not event.step_key:
+                continue
+            if event.event_type_value == "STEP_START":
+                begun[event.step_key] = entry.timestamp
+            elif event.event_type_value == "STEP_SUCCESS":
+                steps[event.step_key.removeprefix("linkage__households.")] = round(
+                    entry.timestamp - begun[event.step_key], 2)
+    return {"ok": result.success, "seconds": seconds}, steps, result.run_id
+
+
+def phase_counties(params: dict) -> dict:
+    """The counties linked in parallel against one combined run: same record_link? how long?
+
+    combined: ``link_households`` in one process, all counties in one pass.
+    pool: the same, counties in 2 worker processes (``workers=2``).
+    dagster: the linkage job, one step per county, multiprocess executor, 2 steps at once
+    (every step is a fresh process that imports the code and reads its inputs from files).
+    """
+    from polars.testing import assert_frame_equal
+
+    from entity_resolution.household.inputs import load_frames
+    from entity_resolution.household.pipeline import LinkageState, link_households
+    from pipelines.staging import LinkageStaging
+
+    state, work = Path(params["state"]), Path(params["work"])
+    frames = load_frames(state)
+    previous = LinkageState.load(state)  # what the Dagster run keeps IDs against
+    combined, combined_s, combined_cpu = _timed(lambda: link_households(frames, previous))
+    pooled, pooled_s, _ = _timed(lambda: link_households(frames, previous, workers=2))
+    dagster, steps, run_id = _dagster_linkage(state, work, 2)
+    order = ["department", "record_id", "snapshot_date"]
+    expected = combined.record_link.sort(order)
+
+    def same(frame) -> bool:
+        try:
+            assert_frame_equal(frame.sort(order), expected)
+            return True
+        except AssertionError:
+            return False
+
+    staged = LinkageStaging(work / "state", run_id)
+    return {
+        "counties": sum(1 for step in steps if step.startswith("county_candidates[")),
+        "records": expected.height,
+        "combined_seconds": combined_s, "combined_cpu_seconds": combined_cpu,
+        "combined_engine_seconds": round(sum(combined.engine_timings["wall"].get(k, 0.0) for k in
+                                             ("prepare", "block", "compare", "train", "score", "cluster", "output")), 3),
+        "pool_seconds": pooled_s,
+        "pool_engine_seconds": {k: v for k, v in pooled.engine_timings["wall"].items() if k.startswith("elapsed_")},
+        "pool_same_record_link": same(pooled.record_link),
+        "dagster_ok": dagster["ok"], "dagster_seconds": dagster["seconds"], "dagster_steps": steps,
+        "dagster_same_record_link": dagster["ok"] and same(staged.read("record_link")),
+    }
+
+
 PHASES = {"synth": phase_synth, "plain_read": phase_plain_read, "ingest": phase_ingest,
-          "linkage": phase_linkage, "warehouse": phase_warehouse}
+          "linkage": phase_linkage, "warehouse": phase_warehouse, "counties": phase_counties}
 
 
 def main(argv: list[str] | None = None) -> None:

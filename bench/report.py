@@ -22,6 +22,7 @@ def summarise(run: dict, targets: dict) -> dict:
     def fmt(phase: dict, fmt_name: str, field: str):
         return (phase.get("by_format") or {}).get(fmt_name, {}).get(field)
 
+    counties = phase_figures(run, "counties")
     quality = linkage.get("quality") or {}
     stability = linkage.get("id_stability") or {}
     summary = {
@@ -49,6 +50,11 @@ def summarise(run: dict, targets: dict) -> dict:
         "warehouse_peak_rss_mb": warehouse.get("process", {}).get("peak_rss_mb"),
         "e2e_seconds": e2e.get("seconds"), "e2e_cpu_seconds": e2e.get("cpu_seconds"),
         "e2e_peak_rss_mb": e2e.get("peak_rss_mb"),
+        "counties_combined_seconds": counties.get("combined_seconds"),
+        "counties_pool_seconds": counties.get("pool_seconds"),
+        "counties_dagster_seconds": counties.get("dagster_seconds"),
+        "counties_same_record_link": (counties.get("pool_same_record_link") and counties.get("dagster_same_record_link"))
+        if counties else None,
         "person_f1": (quality.get("person") or {}).get("f1"),
         "household_f1": (quality.get("household") or {}).get("f1"),
         "person_id_stability": stability.get("person"), "household_id_stability": stability.get("household"),
@@ -139,6 +145,13 @@ def markdown(results: dict) -> str:
             if (s(r, "linkage_stage_seconds") or {}).get(stage) is not None else "–" for r in runs])
     row("linkage peak memory", [marked(memory_cell(s(r, "linkage_peak_rss_mb")), check(r, "linkage_peak_rss_mb"))
                                 for r in runs], "< 6 GB at 100k")
+    if any(s(r, "counties_combined_seconds") is not None for r in runs):
+        row("linkage, 4 counties in one pass", [seconds_cell(s(r, "counties_combined_seconds")) for r in runs])
+        row("&nbsp;&nbsp;counties in 2 processes", [seconds_cell(s(r, "counties_pool_seconds")) for r in runs])
+        row("&nbsp;&nbsp;Dagster, a step per county, 2 at once", [
+            seconds_cell(s(r, "counties_dagster_seconds")) for r in runs])
+        row("&nbsp;&nbsp;same `record_link` as one pass", [
+            {True: "yes", False: "**no**", None: "–"}[s(r, "counties_same_record_link")] for r in runs])
     row("warehouse build + publish", [
         marked(seconds_cell(s(r, "warehouse_seconds"), s(r, "warehouse_cpu_seconds")), check(r, "warehouse_seconds"))
         for r in runs], "≤ 30 s at 100k")
