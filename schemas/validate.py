@@ -11,15 +11,19 @@ rows are counted, neither accepted nor quarantined, so per file
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
+import numpy as np
 import polars as pl
 
 from schemas.columns import ColumnSpec, Kind
 from schemas.departments import columns
 from schemas.normalise import (
-    Stages, clean, dates, enums, flag_list, flags_text, id_number, names, numbers, phones, squeeze, temp, text, villages,
+    ATYPICAL, Fast, Stages, clean, collect, dates, distinct_outputs, enums, flag_list, flags_text, id_number, merge, names, numbers,
+    patch, phones, reference_outputs, replaced, run, squeeze, temp, text, villages,
 )
 
 ROW_NUMBER = "row_number"
@@ -114,23 +118,24 @@ def validate(frame: pl.DataFrame, department: str, meta: FileMeta, *, raw: pl.Da
     present = [s.name for s in specs if s.name in frame.columns]
     prepared = _prepare(frame, specs, present, raw)
 
-    checked = prepared.lazy().filter(~pl.lit(_blank_rows(prepared, present)))
-    for stage in _hard_rules(specs):
-        checked = checked.with_columns(**stage)
-    checked = checked.collect()
+    blank = _blank_rows(prepared, present)
+    checked = _checked(prepared.filter(~blank) if blank.any() else prepared, specs)
     blank_rows = frame.height - checked.height
     failed = pl.col("__reason_key").is_not_null()
 
     file_columns = {"department": pl.lit(department), "file_id": pl.lit(meta.file_id),
                     "file_name": pl.lit(meta.file_name)}
-    rejected = checked.filter(failed)
+    rejected = checked.select(ROW_NUMBER, "__index", "__reason_key", "__field", "__missing", "__first_content",
+                              "__first_id", *present, *([RAW_ROW] if RAW_ROW in checked.columns else [])).filter(failed)
     quarantine = rejected.select(
         **file_columns, row_number=pl.col(ROW_NUMBER), field=pl.col("__field"),
-        reason=pl.col("__reason"), raw_row=_raw_row(frame, present, raw, rejected),
+        reason=_reason(), raw_row=_raw_row(frame, present, raw, rejected),
     ).cast(QUARANTINE_SCHEMA)
     reject_reasons = dict(rejected.group_by("__reason_key").len().iter_rows())
 
-    accepted = _normalise(checked.filter(~failed), department, meta, file_columns)
+    rows = checked.select(ROW_NUMBER, *(s.name for s in specs))
+    accepted = _normalise(rows.filter(checked["__reason_key"].is_null()) if rejected.height else rows,
+                          department, meta, file_columns)
     return Validated(accepted, quarantine, blank_rows, reject_reasons)
 
 
@@ -178,9 +183,10 @@ def _blank_rows(prepared: pl.DataFrame, present: list[str]) -> pl.Series:
     """
     maybe = prepared.select("__index", *present)
     for column in present:
-        maybe = maybe.filter(pl.col(column).str.strip_chars().str.len_bytes().fill_null(0) == 0)
+        # \S is any character but Unicode White_Space, the characters strip_chars() removes.
+        maybe = maybe.filter(~pl.col(column).str.contains(r"\S").fill_null(False))
         if maybe.height == 0:
-            break
+            return pl.Series(np.zeros(prepared.height, dtype=bool))
     return prepared["__index"].is_in(maybe["__index"].implode())
 
 
@@ -191,31 +197,50 @@ def _is_blank(spec: ColumnSpec) -> pl.Expr:
     return names.is_blank(spec.name) if spec.kind == Kind.NAME else squeeze(spec.name).is_null()
 
 
-def _hard_rules(specs: list[ColumnSpec]) -> Stages:
-    """Stages giving ``__field``, ``__reason`` (names the earlier row) and ``__reason_key`` (stable)."""
+def _checked(prepared: pl.DataFrame, specs: list[ColumnSpec]) -> pl.DataFrame:
+    """``prepared`` (blank rows left out) with ``__reason_key`` (stable) and ``__field`` of the rows breaking
+    a hard rule, and what :func:`_reason` needs to say which: ``__missing``, ``__first_content``, ``__first_id``."""
     required = [s for s in specs if s.required]
     has_record_id = any(s.name == "record_id" for s in specs)
-    missing, first_content, first_id = pl.col("__missing"), pl.col("__first_content"), pl.col("__first_id")
+    checked = collect(prepared.lazy().with_columns(
+        __record_id=clean("record_id") if has_record_id else pl.lit(None, dtype=pl.String),
+    ).with_columns(
+        __missing=pl.coalesce([pl.when(_is_blank(s)).then(pl.lit(s.name)) for s in required])
+        if required else pl.lit(None, dtype=pl.String),
+    ))
     # Only rows that passed the required checks can be the "earlier row" of a duplicate.
-    candidate_row = pl.when(missing.is_null()).then(pl.col(ROW_NUMBER))
-    is_duplicate = pl.col(ROW_NUMBER) != first_content
-    is_conflict = pl.col(ROW_NUMBER) != first_id
-    return [
-        {"__record_id": clean("record_id") if has_record_id else pl.lit(None, dtype=pl.String)},
-        {"__missing": pl.coalesce([pl.when(_is_blank(s)).then(pl.lit(s.name)) for s in required])
-            if required else pl.lit(None, dtype=pl.String)},
-        {"__first_content": candidate_row.min().over("__content"),
-         "__first_id": candidate_row.min().over("__record_id") if has_record_id else pl.col(ROW_NUMBER)},
-        {"__reason_key": pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
-            .when(is_duplicate).then(pl.lit(DUPLICATE_ROW))
-            .when(is_conflict).then(pl.lit(CONFLICTING_RECORD_ID)),
-         "__field": pl.when(missing.is_not_null()).then(missing)
-            .when(is_duplicate).then(None)
-            .when(is_conflict).then(pl.lit("record_id")),
-         "__reason": pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
-            .when(is_duplicate).then(pl.format("exact duplicate of row {}", first_content))
-            .when(is_conflict).then(pl.format("record_id repeated with different content (first at row {})", first_id))},
-    ]
+    candidate = checked.select(pl.when(pl.col("__missing").is_null()).then(pl.col(ROW_NUMBER))).to_series()
+    first_content = _first_in_group(checked["__content"], candidate)
+    first_id = _first_in_group(checked["__record_id"], candidate) if has_record_id else checked[ROW_NUMBER]
+    missing, is_duplicate, is_conflict = (pl.col("__missing"), pl.col(ROW_NUMBER) != pl.col("__first_content"),
+                                          pl.col(ROW_NUMBER) != pl.col("__first_id"))
+    return checked.with_columns(__first_content=first_content, __first_id=first_id).with_columns(
+        __reason_key=pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
+        .when(is_duplicate).then(pl.lit(DUPLICATE_ROW))
+        .when(is_conflict).then(pl.lit(CONFLICTING_RECORD_ID)),
+        __field=pl.when(missing.is_not_null()).then(missing)
+        .when(is_duplicate).then(None)
+        .when(is_conflict).then(pl.lit("record_id")),
+    )
+
+
+def _first_in_group(key: pl.Series, candidate: pl.Series) -> pl.Series:
+    """The least ``candidate`` among the rows of the same ``key`` (nulls one group), as ``min().over(key)``;
+    computed on the repeated keys only (a key seen once is its own group)."""
+    repeated = key.is_duplicated().arg_true()
+    if repeated.len() == 0:
+        return candidate
+    group = pl.DataFrame({"key": key.gather(repeated), "candidate": candidate.gather(repeated)})
+    return replaced(candidate, repeated, group.select(pl.col("candidate").min().over("key")).to_series())
+
+
+def _reason() -> pl.Expr:
+    """The reason of a quarantined row, naming the earlier row it repeats (see :func:`_checked`)."""
+    missing, first_content, first_id = pl.col("__missing"), pl.col("__first_content"), pl.col("__first_id")
+    return (pl.when(missing.is_not_null()).then(pl.lit(MISSING_REQUIRED))
+            .when(pl.col(ROW_NUMBER) != first_content).then(pl.format("exact duplicate of row {}", first_content))
+            .when(pl.col(ROW_NUMBER) != first_id)
+            .then(pl.format("record_id repeated with different content (first at row {})", first_id)))
 
 
 def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None) -> Stages:
@@ -240,27 +265,94 @@ def field_stages(spec: ColumnSpec, address: str | None, county_hint: str | None)
     raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
 
 
+def fast_path(spec: ColumnSpec) -> Fast:
+    """The kind's fast path: the reference's outputs for the usual values, the other rows marked atypical."""
+    f, kind = spec.name, spec.kind
+    if kind in (Kind.TEXT, Kind.ADDRESS):
+        return text.fast(f)
+    if kind == Kind.NAME:
+        return names.fast(f)
+    if kind == Kind.ID_NUMBER:
+        return id_number.fast(f)
+    if kind == Kind.VILLAGE_CODE:
+        return villages.fast(f)
+    if kind in (Kind.GENDER, Kind.ENUM, Kind.BOOL, Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE):
+        return enums.fast(f, spec.column)
+    if kind == Kind.DATE:
+        return dates.fast(f)
+    if kind == Kind.PHONE:
+        return phones.fast(f)
+    if kind in (Kind.INT, Kind.MONEY, Kind.YEAR):
+        return numbers.fast(f, kind)
+    raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
+
+
+@dataclass(frozen=True)
+class _Field:
+    spec: ColumnSpec
+    #: what the reference stages write that the accepted frame or the flags use
+    outputs: tuple[str, ...]
+    distinct: bool
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """How to normalise some fields: raw copies, every field's fast stages, then the reference per field."""
+
+    stages: Stages
+    fields: tuple[_Field, ...]
+    address: str | None
+
+
+def _fields(specs: tuple[ColumnSpec, ...], address: str | None) -> _Fields:
+    fields, fast_stages = [], []
+    for spec in specs:
+        written = {name for stage in field_stages(spec, address, None) for name in stage}
+        outputs = [n for n in field_schema(spec) if n != f"{spec.name}_raw"]
+        outputs += [n for n in (temp(spec.name, "flag"), temp(spec.name, "flags")) if n in written]
+        fast = fast_path(spec)
+        fields.append(_Field(spec, tuple(outputs), fast.distinct))
+        fast_stages.append(fast.stages)
+    # Normalisers replace f with its normalised value: the text as read is kept under f_raw first.
+    raw = {f"{s.name}_raw": pl.col(s.name) for s in specs} | ({f"{address}_raw": pl.col(address)} if address else {})
+    return _Fields([raw, *merge(*fast_stages)], tuple(fields), address)
+
+
+@lru_cache(maxsize=1024)
+def _reference(department: str, field: str, county_hint: str | None) -> Stages:
+    specs = columns(department)
+    address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
+    return field_stages(next(s for s in specs if s.name == field), address, county_hint)
+
+
+def _normalise_fields(rows: pl.DataFrame, plan: _Fields, reference: Callable[[ColumnSpec], Stages]) -> pl.DataFrame:
+    """``rows`` with every field's outputs: fast stages in one query, then the ``reference`` stages of each
+    field for its atypical rows."""
+    frame = collect(run(rows.lazy(), plan.stages, keep_temporaries=True))
+    flags = [temp(field.spec.name, ATYPICAL) for field in plan.fields]
+    for field, atypical in zip(plan.fields, frame.select(pl.col(flags).any()).row(0)):
+        if not atypical:
+            continue
+        f = field.spec.name
+        positions = frame[temp(f, ATYPICAL)].arg_true()
+        source = frame.select(
+            pl.col(f"{f}_raw").alias(f),
+            *([pl.col(f"{plan.address}_raw").alias(plan.address)]
+              if field.spec.kind == Kind.VILLAGE_CODE and plan.address else []))[positions]
+        if field.distinct:
+            computed = distinct_outputs(source[f], f, reference(field.spec), list(field.outputs))
+        else:
+            computed = reference_outputs(source, reference(field.spec), list(field.outputs))
+        frame = patch(frame, positions, computed)
+    return frame
+
+
 def field_frame(spec: ColumnSpec, rows: pl.DataFrame, address: str | None, county_hint: str | None) -> pl.DataFrame:
     """The outputs of :func:`field_stages` for one field of ``rows`` (value, derived columns and
-    ``__flag``/``__flags``), computed by the kind's fast path: the same values, for less work."""
-    f, kind, series = spec.name, spec.kind, rows[spec.name]
-    if kind in (Kind.TEXT, Kind.ADDRESS):
-        return text.normalise_series(series, f)
-    if kind == Kind.NAME:
-        return names.normalise_series(series, f)
-    if kind == Kind.ID_NUMBER:
-        return id_number.normalise_series(series, f)
-    if kind == Kind.VILLAGE_CODE:
-        return villages.normalise_series(series, rows[address] if address else None, county_hint, f)
-    if kind in (Kind.GENDER, Kind.ENUM, Kind.BOOL, Kind.HOUSE_GRADE, Kind.SCHOOL_GRADE):
-        return enums.normalise_series(series, spec.column, f)
-    if kind == Kind.DATE:
-        return dates.normalise_series(series, f)
-    if kind == Kind.PHONE:
-        return phones.normalise_series(series, f)
-    if kind in (Kind.INT, Kind.MONEY, Kind.YEAR):
-        return numbers.normalise_series(series, kind, f)
-    raise NotImplementedError(f"no normaliser for kind {kind}")  # a new Kind must be wired here
+    ``__flag``/``__flags``), computed as ingestion computes them: fast path, then reference where atypical."""
+    plan = _fields((spec,), address)
+    return _normalise_fields(rows, plan, lambda _: field_stages(spec, address, county_hint)).select(
+        plan.fields[0].outputs)
 
 
 def _flags(specs: list[ColumnSpec], produced: set[str]) -> pl.Expr:
@@ -278,18 +370,34 @@ def _flags(specs: list[ColumnSpec], produced: set[str]) -> pl.Expr:
     return flag_list(flags)
 
 
-def _normalise(rows: pl.DataFrame, department: str, meta: FileMeta, file_columns: dict[str, pl.Expr]) -> pl.DataFrame:
-    specs = columns(department)
+@dataclass(frozen=True)
+class _Plan:
+    fields: _Fields
+    village: str | None
+    flags: pl.Expr
+    schema: dict[str, pl.DataType]
+
+
+@lru_cache(maxsize=16)
+def _plan(department: str) -> _Plan:
+    """The normalisation of a department's rows, built once: building the expressions (and the lookup
+    tables of the enumerations) costs more than normalising a small file."""
+    specs = tuple(columns(department))
     address = next((s.name for s in specs if s.kind == Kind.ADDRESS), None)
     village = next((s.name for s in specs if s.kind == Kind.VILLAGE_CODE), None)
-    # Normalisers replace f with its normalised value: the text as read is kept under f_raw.
-    fields = [field_frame(spec, rows, address, meta.county_from_name) for spec in specs]
-    normalised = pl.concat([rows.select(ROW_NUMBER, *(pl.col(s.name).alias(f"{s.name}_raw") for s in specs)), *fields],
-                           how="horizontal")
-    county = pl.col(village).str.slice(0, 6) if village else pl.lit(None, dtype=pl.String)
-    return normalised.with_columns(
+    fields = _fields(specs, address)
+    produced = {name for field in fields.fields for name in field.outputs}
+    return _Plan(fields, village, _flags(list(specs), produced), accepted_schema(department))
+
+
+def _normalise(rows: pl.DataFrame, department: str, meta: FileMeta, file_columns: dict[str, pl.Expr]) -> pl.DataFrame:
+    plan = _plan(department)
+    hint = meta.county_from_name
+    county = pl.col(plan.village).str.slice(0, 6) if plan.village else pl.lit(None, dtype=pl.String)
+    normalised = _normalise_fields(rows, plan.fields, lambda spec: _reference(department, spec.name, hint))
+    return collect(normalised.lazy().with_columns(
         **file_columns,
         snapshot_date=pl.lit(meta.snapshot_date, dtype=pl.Date),
-        county=pl.coalesce(county, pl.lit(meta.county_from_name, dtype=pl.String)),
-        flags=_flags(specs, set(normalised.columns)),
-    ).select([pl.col(name).cast(dtype) for name, dtype in accepted_schema(department).items()])
+        county=pl.coalesce(county, pl.lit(hint, dtype=pl.String)),
+        flags=plan.flags,
+    ).select([pl.col(name).cast(dtype) for name, dtype in plan.schema.items()]))

@@ -20,6 +20,7 @@ applies it to the distinct values only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Any, TypeVar
 
@@ -40,34 +41,37 @@ EXCEL_DECIMAL = r"^[0-9]+\.[0-9]+$"
 _NFKC_MAY_CHANGE = r"[^\x00-\x7F\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}]"
 
 
-def _nfkc_series(series: pl.Series) -> pl.Series:
+def nfkc_series(series: pl.Series) -> pl.Series:
     # str.normalize costs about a microsecond a string; most values need nothing.
-    if (series.str.len_bytes() == series.str.len_chars()).all():
+    frame = series.to_frame("s")
+    text = pl.col("s")
+    if frame.select((text.str.len_bytes() == text.str.len_chars()).all()).item():
         return series  # all ASCII: cheaper to see than the character class below
-    needs = series.str.contains(_NFKC_MAY_CHANGE).fill_null(False)
-    if not needs.any():
+    positions = frame.select(pl.arg_where(text.str.contains(_NFKC_MAY_CHANGE).fill_null(False))).to_series()
+    if positions.len() == 0:
         return series
-    positions = needs.arg_true()
     return series.clone().scatter(positions, series.gather(positions).str.normalize("NFKC"))
 
 
 def nfkc(col: str | pl.Expr) -> pl.Expr:
     """Unicode NFKC, computed only for the values it can change."""
     expr = pl.col(col) if isinstance(col, str) else col
-    return expr.cast(pl.String).map_batches(_nfkc_series, return_dtype=pl.String, is_elementwise=True)
+    return expr.cast(pl.String).map_batches(nfkc_series, return_dtype=pl.String, is_elementwise=True)
+
+
+def _trimmed(text: pl.Expr) -> pl.Expr:
+    # Empty after trimming -> null; replace() compares, cheaper than a second strip for when/then.
+    return text.str.strip_chars().replace("", None)
 
 
 def clean_series(series: pl.Series) -> pl.Series:
-    text = _nfkc_series(series).str.strip_chars()
-    return text.to_frame().select(pl.when(pl.first().str.len_bytes() > 0).then(pl.first())).to_series()
+    """:func:`clean` on a series."""
+    return nfkc_series(series).to_frame("s").select(_trimmed(pl.col("s"))).to_series().alias(series.name)
 
 
 def clean(col: str | pl.Expr) -> pl.Expr:
     """NFKC (full-width digits, letters, brackets and spaces become ASCII), trimmed; empty -> null."""
-    # One Python call for the three steps: polars does not share a Python function's result between
-    # two uses in one expression, so `when(nfkc(x) ...).then(nfkc(x))` would normalise twice.
-    expr = pl.col(col) if isinstance(col, str) else col
-    return expr.cast(pl.String).map_batches(clean_series, return_dtype=pl.String, is_elementwise=True)
+    return _trimmed(nfkc(col))
 
 
 def squeeze(col: str | pl.Expr) -> pl.Expr:
@@ -180,49 +184,50 @@ def map_distinct(
 # Fast paths. A field's normaliser above is the reference: every value goes through every stage.
 # Most values arrive already in the form those stages produce (an ID of 18 digits, an ISO date,
 # a name of Chinese characters only), and for them most stages change nothing. A fast path does
-# the remaining work on those values only and hands every other value to the reference stages,
-# so the result is the reference's, value for value (tests/schemas/test_fast_paths.py).
+# only the work left for those values and marks every other row ``atypical``; the reference stages
+# then compute the atypical rows, so the result is the reference's, value for value
+# (tests/schemas/test_fast_paths.py).
+
+ATYPICAL = "atypical"
+
+
+@dataclass(frozen=True)
+class Fast:
+    """A kind's fast path: stages that write the reference's outputs for the usual values (the first
+    stage reads the raw column, as the reference's does) and ``<out>__atypical``, true for the rows to
+    recompute with the reference stages (once per distinct value when ``distinct``)."""
+
+    stages: Stages
+    distinct: bool = False
+
+
+def series_stages(col: str, out: str, function: Callable[[pl.Series], pl.DataFrame],
+                  schema: dict[str, pl.DataType]) -> Stages:
+    """Stages running ``function(series) -> frame`` (the ``schema`` columns and ``atypical``) in one Python call."""
+    packed = temp(out, "fast")
+    fields = schema | {temp(out, ATYPICAL): pl.Boolean()}
+
+    def apply(series: pl.Series) -> pl.Series:
+        frame = function(series)
+        return frame.rename({ATYPICAL: temp(out, ATYPICAL)}).select(list(fields)).to_struct(series.name)
+
+    return [{packed: pl.col(col).cast(pl.String).map_batches(apply, return_dtype=pl.Struct(fields))},
+            {name: pl.col(packed).struct.field(name) for name in fields}]
 
 
 def reference_outputs(frame: pl.DataFrame, stages: Stages, outputs: list[str]) -> pl.DataFrame:
-    """The ``outputs`` of ``stages`` run on ``frame``."""
-    return run(frame, stages, keep_temporaries=True).select(outputs)
+    """The ``outputs`` of ``stages`` run on ``frame`` (one query)."""
+    return collect(run(frame.lazy(), stages, keep_temporaries=True).select(outputs))
 
 
-def replaced(series: pl.Series, positions: pl.Series, values: pl.Series) -> pl.Series:
-    """A copy of ``series`` with ``values`` at ``positions`` (``Series.scatter`` changes the series it is given)."""
-    return series.clone().scatter(positions, values) if positions.len() else series
+#: Stages name every shared intermediate as a column already; searching the plan for common
+#: subexpressions cost more than the normalisation of a small file.
+_NO_CSE = pl.QueryOptFlags(comm_subexpr_elim=False, comm_subplan_elim=False)
 
 
-def patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with its rows at ``positions`` replaced by ``rows`` (same columns, same order)."""
-    if positions.len() == 0:
-        return frame
-    return frame.with_columns(_replaced_any(frame[name], positions, rows[name]) for name in frame.columns)
-
-
-def _replaced_any(series: pl.Series, positions: pl.Series, values: pl.Series) -> pl.Series:
-    if not series.dtype.is_nested():
-        return replaced(series, positions, values)
-    # Series.scatter does not take lists: gather from the column followed by the new values instead.
-    index = np.arange(series.len(), dtype=np.uint32)
-    index[positions.to_numpy()] = np.arange(series.len(), series.len() + values.len(), dtype=np.uint32)
-    return pl.concat([series, values]).gather(index)
-
-
-def with_reference_where(fast: pl.DataFrame, atypical: pl.Series, source: pl.DataFrame, stages: Stages, *,
-                         distinct: bool = False) -> pl.DataFrame:
-    """``fast`` (a fast path's outputs for every row) with the ``atypical`` rows computed by the reference
-    ``stages`` from ``source`` (the columns those stages read); once per distinct value when ``distinct``."""
-    positions = atypical.arg_true()
-    if positions.len() == 0:
-        return fast
-    rows = source[positions]
-    if distinct:
-        rows = distinct_outputs(rows.to_series(), rows.columns[0], stages, fast.columns)
-    else:
-        rows = reference_outputs(rows, stages, fast.columns)
-    return patch(fast, positions, rows)
+def collect(query: pl.LazyFrame) -> pl.DataFrame:
+    """``query`` collected in memory (the Python steps see whole columns, not morsels), without CSE."""
+    return query.collect(engine="in-memory", optimizations=_NO_CSE)
 
 
 def distinct_outputs(series: pl.Series, col: str, stages: Stages, outputs: list[str]) -> pl.DataFrame:
@@ -231,6 +236,25 @@ def distinct_outputs(series: pl.Series, col: str, stages: Stages, outputs: list[
     table = reference_outputs(pl.DataFrame({col: values, "__key": values}), stages, [*outputs, "__key"])
     return series.rename("__key").to_frame().join(
         table, on="__key", how="left", nulls_equal=True, maintain_order="left").select(outputs)
+
+
+def replaced(series: pl.Series, positions: pl.Series, values: pl.Series) -> pl.Series:
+    """A copy of ``series`` with ``values`` at ``positions`` (``Series.scatter`` changes the series it is given)."""
+    if positions.len() == 0:
+        return series
+    if not series.dtype.is_nested():
+        return series.clone().scatter(positions, values)
+    # Series.scatter does not take lists: gather from the column followed by the new values instead.
+    index = np.arange(series.len(), dtype=np.uint32)
+    index[positions.to_numpy()] = np.arange(series.len(), series.len() + values.len(), dtype=np.uint32)
+    return pl.concat([series, values]).gather(index)
+
+
+def patch(frame: pl.DataFrame, positions: pl.Series, rows: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with the columns of ``rows`` replaced by them at ``positions``."""
+    if positions.len() == 0:
+        return frame
+    return frame.with_columns(replaced(frame[name], positions, rows[name]) for name in rows.columns)
 
 
 def days_from_civil(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from schemas.normalise import (
-    Stages, clean, days_from_civil, fixed_width_bytes, flag, is_calendar_date, temp, with_reference_where,
+    ATYPICAL, Fast, Stages, clean, days_from_civil, fixed_width_bytes, flag, is_calendar_date, series_stages, temp,
 )
 
 IMPOSSIBLE = "impossible_date"
@@ -56,14 +56,8 @@ _DASH = ord("-")
 _DIGIT = np.uint8(ord("0"))
 
 
-def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
-    """``out`` and ``out__flag`` exactly as :func:`normalise` gives them.
-
-    Dates written ``YYYY-MM-DD`` in ASCII (most) are checked in numpy: for them the reference's
-    cleaning and reshaping change nothing, and its parse succeeds exactly for calendar dates. The
-    others (other separators, 年月日, compact, Excel serials, junk) go through the reference stages,
-    once per distinct value: dates repeat.
-    """
+def _fast(series: pl.Series, out: str) -> pl.DataFrame:
+    """``out``, ``out__flag`` and ``atypical`` (see :func:`fast`)."""
     positions, written = fixed_width_bytes(series, 10)
     digit = {k: written[:, k] - _DIGIT for k in (0, 1, 2, 3, 5, 6, 8, 9)}
     iso = (written[:, 4] == _DASH) & (written[:, 7] == _DASH)
@@ -76,12 +70,22 @@ def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
     is_date = (year >= YEARS[0]) & (year <= YEARS[1]) & is_calendar_date(year, month, day)
     days = np.zeros(series.len(), dtype=np.int32)
     days[positions] = np.where(is_date, days_from_civil(year, month, day), 0)
-    state = np.zeros(series.len(), dtype=np.uint32)  # 0 left to the reference, 1 a date, 2 impossible, 3 blank
+    state = np.zeros(series.len(), dtype=np.uint32)  # 0 atypical, 1 a date, 2 impossible, 3 blank
     state[series.is_null().to_numpy()] = 3
     state[positions] = np.where(is_date, 1, 2)
     code = pl.Series(state)
-    fast = pl.select(**{
+    return pl.select(**{
         out: pl.when(pl.lit(code == 1)).then(pl.lit(pl.Series(days).cast(pl.Date))),
         temp(out, "flag"): pl.lit(pl.Series([None, None, f"{out}:{IMPOSSIBLE}", None], dtype=pl.String).gather(code)),
+        ATYPICAL: pl.lit(code == 0),
     })
-    return with_reference_where(fast, code == 0, series.to_frame(out), normalise(out), distinct=True)
+
+
+def fast(col: str, out: str | None = None) -> Fast:
+    """:func:`normalise` for dates written ``YYYY-MM-DD`` in ASCII (most), checked in numpy: for them the
+    reference's cleaning and reshaping change nothing, and its parse succeeds exactly for calendar
+    dates. The others (other separators, 年月日, compact, Excel serials, junk) are atypical; dates
+    repeat, so they are recomputed once per distinct value."""
+    out = out or col
+    return Fast(series_stages(col, out, lambda series: _fast(series, out),
+                              {out: pl.Date(), temp(out, "flag"): pl.String()}), distinct=True)

@@ -14,7 +14,7 @@ from functools import cache
 import polars as pl
 
 from schemas.columns import Column, Kind
-from schemas.normalise import Stages, distinct_outputs, flag, squeeze, temp
+from schemas.normalise import ATYPICAL, Fast, Stages, flag, reference_outputs, squeeze, temp
 
 UNKNOWN = "unknown_value"
 _CHINESE_DIGITS = "一二三四五六七八九"
@@ -73,6 +73,20 @@ def normalise(col: str, column: Column, out: str | None = None) -> Stages:
     ]
 
 
-def normalise_series(series: pl.Series, column: Column, out: str) -> pl.DataFrame:
-    """``out`` and ``out__flag`` exactly as :func:`normalise` gives them, computed once per distinct spelling."""
-    return distinct_outputs(series, out, normalise(out, column), [out, temp(out, "flag")])
+def fast(col: str, column: Column, out: str | None = None) -> Fast:
+    """:func:`normalise` for values written exactly as one of the column's listed spellings (nearly all),
+    looked up in a table the reference stages made of those spellings. The others (other widths,
+    spaces, case, unknown values) are atypical; they repeat, so they are recomputed once per distinct value."""
+    out = out or col
+    spellings = list(school_grades()) if column.kind == Kind.SCHOOL_GRADE else list(
+        dict.fromkeys(s for canonical, written in column.values.items() for s in (canonical, *written)))
+    known = reference_outputs(pl.DataFrame({col: spellings}, schema={col: pl.String}), normalise(col, column, out),
+                              [out, temp(out, "flag")])
+    table = known.select(raw=pl.Series(spellings, dtype=pl.String), value=pl.col(out), flag=pl.col(temp(out, "flag"))) \
+        .filter(pl.col("value").is_not_null() & pl.col("flag").is_null())
+    found = pl.col(temp(out, "known"))
+    return Fast([
+        {temp(out, "known"): pl.col(col).replace_strict(table["raw"], table["value"], default=None)},
+        {out: found, temp(out, "flag"): pl.lit(None, dtype=pl.String),
+         temp(out, ATYPICAL): pl.col(col).is_not_null() & found.is_null()},
+    ], distinct=True)

@@ -15,8 +15,8 @@ import numpy as np
 import polars as pl
 
 from schemas.normalise import (
-    EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, days_from_civil, fixed_width_bytes, flag, is_calendar_date, replaced, squeeze,
-    temp, with_reference_where,
+    ATYPICAL, EXCEL_DECIMAL, EXCEL_E_NOTATION, Fast, Stages, days_from_civil, fixed_width_bytes, flag, is_calendar_date,
+    replaced, series_stages, squeeze, temp,
 )
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -98,6 +98,7 @@ _CODE = {status: code for code, status in enumerate(STATUSES)}
 _LEFT = len(STATUSES)  # code of the rows left to the reference stages
 _STATUS_LABELS = pl.Series([*STATUSES, None], dtype=pl.String)
 _GENDERS = pl.Series(["女", "男"], dtype=pl.String)  # by the parity of the sequence digit
+_CHECK_BY_VALUE = pl.Series(list("0123456789X"), dtype=pl.String)  # the check character of each value
 _DIGIT = np.uint8(ord("0"))
 _UPPER_X, _LOWER_X = ord("X"), ord("x")
 
@@ -162,14 +163,8 @@ def _read_15(series: pl.Series) -> _Read:
     return _read(positions[typical], digits[:6] + nineteen + digits[6:], None)
 
 
-def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
-    """The outputs of :func:`normalise` (``out__flag`` included), exactly.
-
-    IDs written as 18 or 15 ASCII digits (the 18th may be X or x; nearly all IDs) are read byte by byte
-    in numpy: cleaning changes nothing in them but the case of x, and the check character, birth date
-    and sex are arithmetic on the digits. Blanks are blank. Everything else (spaces, full-width digits,
-    Excel's 5.29901E+17) goes through the reference stages.
-    """
+def _fast(series: pl.Series, out: str) -> pl.DataFrame:
+    """The outputs of :func:`normalise` and ``atypical`` (see :func:`fast`)."""
     n = series.len()
     long, lower_x = _read_18(series)
     legacy = _read_15(series)
@@ -183,17 +178,28 @@ def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
     converted = legacy.positions[legacy.codes == _CODE[LEGACY_CONVERTED]]
     if len(converted):
         old = series.gather(converted)
-        check = pl.Series(np.array(list(CHECK_CHARS))[(12 - legacy.check[legacy.codes == _CODE[LEGACY_CONVERTED]]) % 11])
+        check = _CHECK_BY_VALUE.gather(legacy.check[legacy.codes == _CODE[LEGACY_CONVERTED]])
         text = replaced(text, pl.Series(converted, dtype=pl.UInt32), pl.select(pl.concat_str(
             pl.lit(old).str.slice(0, 6), pl.lit("19"), pl.lit(old).str.slice(6, 9), pl.lit(check))).to_series())
     shaped = pl.lit(code.is_in([_CODE[s] for s in SHAPE_VALID]))
     flags = pl.Series([f"{out}:{s}" if s in FLAGGED else None for s in STATUSES] + [None], dtype=pl.String)
-    fast = pl.select(**{
+    return pl.select(**{
         out: pl.when(shaped).then(pl.lit(text)),
         f"{out}_status": pl.lit(_STATUS_LABELS.gather(code)),
         f"{out}_birth_date": pl.when(shaped).then(pl.lit(pl.Series(days).cast(pl.Date))),
         f"{out}_gender": pl.when(shaped).then(pl.lit(_GENDERS.gather(pl.Series(odd)))),
         f"{out}_county": pl.when(shaped).then(pl.lit(series).str.slice(0, 6)),
         temp(out, "flag"): pl.lit(flags.gather(code)),
+        ATYPICAL: pl.lit(pl.Series(codes == _LEFT)),
     })
-    return with_reference_where(fast, code == _LEFT, series.to_frame(out), normalise(out))
+
+
+def fast(col: str, out: str | None = None) -> Fast:
+    """:func:`normalise` for IDs written as 18 or 15 ASCII digits (the 18th may be X or x; nearly all IDs),
+    read byte by byte in numpy: cleaning changes nothing in them but the case of x, and the check
+    character, birth date and sex are arithmetic on the digits. Blanks are blank. Everything else
+    (spaces, full-width digits, Excel's 5.29901E+17) is atypical."""
+    out = out or col
+    schema = {out: pl.String(), f"{out}_status": pl.String(), f"{out}_birth_date": pl.Date(),
+              f"{out}_gender": pl.String(), f"{out}_county": pl.String(), temp(out, "flag"): pl.String()}
+    return Fast(series_stages(col, out, lambda series: _fast(series, out), schema))

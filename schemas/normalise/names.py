@@ -18,7 +18,9 @@ import opencc
 import polars as pl
 from pypinyin import Style, lazy_pinyin
 
-from schemas.normalise import Stages, clean, nfkc, replaced, temp, with_reference_where
+from schemas.normalise import (
+    ATYPICAL, Fast, Stages, clean, clean_series, nfkc, nfkc_series, replaced, series_stages, temp,
+)
 
 SURNAME_TABLE = Path(__file__).resolve().parent.parent / "reference" / "surname_pinyin.csv"
 SEPARATOR = "·"
@@ -124,6 +126,13 @@ def _tidy(col: str | pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
+def _tidy_series(series: pl.Series) -> pl.Series:
+    """:func:`_tidy` on a series, each step once (the expression evaluates its text twice)."""
+    text = clean_series(series).str.replace_all(r"\s+", "").str.replace_all(_SEPARATORS, SEPARATOR)
+    text = nfkc_series(text).str.strip_chars(SEPARATOR)
+    return text.to_frame().select(pl.when(pl.first().str.len_bytes() > 0).then(pl.first())).to_series()
+
+
 def is_blank(col: str | pl.Expr) -> pl.Expr:
     """True when nothing but spaces and separators is left (no name at all)."""
     # Raw text, no NFKC: the full-width and half-width separator forms are listed instead.
@@ -145,55 +154,65 @@ def normalise(col: str, out: str | None = None) -> Stages:
 #: a name of Chinese characters (CJK unified ideographs, basic block) only: NFKC, trimming, space and
 #: separator removal all leave it as it is, so only simplification and pinyin have anything to do.
 _TYPICAL = r"^[\x{4E00}-\x{9FFF}]+$"
+#: a tidied name of Chinese characters, with the minority-name separator between them.
+_TIDY_TYPICAL = r"^[\x{4E00}-\x{9FFF}]+(?:·[\x{4E00}-\x{9FFF}]+)*$"
 _START = "\x01"  # marks the start of a name for the surname patterns; never part of a typical name
 
 
-def _chars_of_typical(names: pl.Series) -> list[str]:
+def _chars_of_typical(names: pl.Series) -> set[str]:
     """The distinct characters of names made of CJK basic-block characters only (3 UTF-8 bytes each)."""
     joined = names.str.join("").item()
     if not joined:
-        return []
+        return set()
     utf8 = np.frombuffer(joined.encode("utf-8"), dtype=np.uint8).reshape(-1, 3).astype(np.uint32)
     points = ((utf8[:, 0] & 0x0F) << 12) | ((utf8[:, 1] & 0x3F) << 6) | (utf8[:, 2] & 0x3F)
-    return [chr(point) for point in np.flatnonzero(np.bincount(points, minlength=0xA000))]
+    return {chr(point) for point in np.flatnonzero(np.bincount(points, minlength=0xA000))}
 
 
-def _pinyin_of_typical(names: pl.Series, chars: list[str]) -> pl.Series:
-    """:func:`pinyin_series` of names of CJK characters only (no Latin letters, no separators), in one pass.
+def _pinyin_of_typical(names: pl.Series, chars: set[str]) -> pl.Series:
+    """:func:`pinyin_series` of names of CJK characters and separators only (no Latin letters), in one pass.
 
     The surname is the start marker plus one or two characters: listed first, two-character surnames
     first, so the leftmost-first match prefers them exactly as :func:`pinyin_series` does.
     """
     readings = surname_readings()
     surnames = sorted(readings, key=len, reverse=True)
-    patterns = [_START + s for s in surnames] + chars
-    spelled = [f" {readings[s]}" for s in surnames] + [f" {p}" if (p := char_pinyin(c)) else "" for c in chars]
-    marked = pl.select(pl.concat_str(pl.lit(_START), pl.lit(names))).to_series()
-    return marked.str.replace_many(patterns, spelled, leftmost=True).str.strip_chars_start(_START + " ")
+    ordered = sorted(chars)
+    patterns = [_START + s for s in surnames] + ordered
+    spelled = [f" {readings[s]}" for s in surnames] + [f" {p}" if (p := char_pinyin(c)) else "" for c in ordered]
+    return names.to_frame("s").select(pl.concat_str(pl.lit(_START), pl.col("s"))
+                                      .str.replace_many(patterns, spelled, leftmost=True)
+                                      .str.strip_chars_start(_START + " ")).to_series()
 
 
-def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
-    """``out`` and ``out_pinyin`` exactly as :func:`normalise` gives them.
-
-    Names of Chinese characters only (nearly all, and most of the others once tidied: "王 芳") are
-    simplified and spelled in one pass each; the rest (separators, Latin letters, other scripts)
-    go through :func:`normalise`'s stages.
-    """
-    typical = series.str.contains(_TYPICAL).fill_null(False)
-    untidy = (~typical & series.is_not_null()).arg_true()
-    tidy = series
-    if untidy.len():
-        tidied = pl.select(_tidy(pl.lit(series.gather(untidy)))).to_series()
-        tidy = replaced(series, untidy, tidied)
-        typical = replaced(typical, untidy, tidied.str.contains(_TYPICAL).fill_null(False))
-    chars = _chars_of_typical(tidy.filter(typical))
-    names = tidy
+def _fast(series: pl.Series, out: str) -> pl.DataFrame:
+    """``out``, ``out_pinyin`` and ``atypical`` (see :func:`fast`)."""
+    name = pl.col("s")
+    masks = series.to_frame("s").select(typical=name.str.contains(_TYPICAL).fill_null(False), blank=name.is_null())
+    chinese, blank = masks["typical"].to_numpy(), masks["blank"].to_numpy()
+    chars = _chars_of_typical(series.filter(masks["typical"]))
+    typical = chinese.copy()
+    untidy = np.flatnonzero(~chinese & ~blank)
+    if len(untidy):  # most untidy names are tidy Chinese once their spaces are gone ("王 芳", "米热 · 托合提")
+        tidied = _tidy_series(series.gather(untidy))
+        ok = tidied.to_frame("s").select(name.str.contains(_TIDY_TYPICAL) | name.is_null()).to_series()
+        series = replaced(series, pl.Series(untidy, dtype=pl.UInt32), tidied)
+        typical[untidy] = ok.to_numpy()
+        chars |= set(tidied.filter(ok).str.join("").item() or "")
     traditional = {c: s for c in chars if (s := to_simplified(c)) != c}
     if traditional:
-        positions = tidy.str.contains_any(list(traditional)).fill_null(False).arg_true()
-        names = replaced(tidy, positions, tidy.gather(positions).str.replace_many(traditional))
-        chars = sorted(set(chars) - set(traditional) | {c for s in traditional.values() for c in s})
-    fast = pl.DataFrame({out: names, f"{out}_pinyin": _pinyin_of_typical(names, chars)})
-    # The rest from their tidied text, through the reference's later stages.
-    return with_reference_where(fast, ~typical & tidy.is_not_null(), tidy.to_frame(temp(out, "tidy")),
-                                normalise(out)[1:])
+        positions = series.to_frame("s").select(
+            pl.arg_where(name.str.contains_any(list(traditional)).fill_null(False))).to_series()
+        series = replaced(series, positions, series.gather(positions).str.replace_many(traditional))
+        chars = chars - set(traditional) | {c for s in traditional.values() for c in s}
+    return pl.DataFrame({out: series, f"{out}_pinyin": _pinyin_of_typical(series, chars),
+                         ATYPICAL: ~typical & ~blank})
+
+
+def fast(col: str, out: str | None = None) -> Fast:
+    """:func:`normalise` for names of Chinese characters only (nearly all, and most others once their spaces
+    are gone): tidying leaves them as they are, so they are simplified and spelled in one pass each. The
+    rest (separators, Latin letters, other scripts) are atypical."""
+    out = out or col
+    return Fast(series_stages(col, out, lambda series: _fast(series, out),
+                              {out: pl.String(), f"{out}_pinyin": pl.String()}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from schemas.columns import Kind
-from schemas.normalise import Stages, flag, reference_outputs, replaced, run, squeeze, temp
+from schemas.normalise import ATYPICAL, Fast, Stages, flag, squeeze, temp
 
 NOT_A_NUMBER = "not_a_number"
 NOT_AN_INTEGER = "not_an_integer"
@@ -43,18 +43,12 @@ def normalise(col: str, kind: Kind, out: str | None = None) -> Stages:
     ]
 
 
-def normalise_series(series: pl.Series, kind: Kind, out: str) -> pl.DataFrame:
-    """The outputs of :func:`normalise` (``out__flag`` included), exactly.
-
-    A text polars reads as a number as it is (ASCII digits, sign, point, exponent, inf/nan) has no space,
-    no full-width character and no unit or currency sign, so the reference's first stage leaves it as
-    it is: only the others are cleaned by it before the later stages run on every row.
-    """
-    stages = normalise(out, kind)
-    text = temp(out, "text")
-    unclean = (series.cast(pl.Float64, strict=False).is_null() & series.is_not_null()).arg_true()
-    if unclean.len():
-        cleaned = run(series.gather(unclean).to_frame(out), stages[:1], keep_temporaries=True)[text]
-        series = replaced(series, unclean, cleaned)
-    outputs = [out, temp(out, "flag")]
-    return reference_outputs(series.to_frame(text), stages[1:], outputs)
+def fast(col: str, kind: Kind, out: str | None = None) -> Fast:
+    """:func:`normalise` for text polars reads as a number as it is (ASCII digits, sign, point, exponent,
+    inf/nan): it has no space, no full-width character and no unit or currency sign, so the
+    reference's first stage leaves it as it is. The others are atypical."""
+    out = out or col
+    raw = pl.col(col)
+    return Fast([{temp(out, "text"): raw,
+                  temp(out, ATYPICAL): raw.is_not_null() & raw.cast(pl.Float64, strict=False).is_null()},
+                 *normalise(col, kind, out)[1:]])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
-from schemas.normalise import Stages, fixed_width_bytes, flag, squeeze, temp, with_reference_where
+from schemas.normalise import ATYPICAL, Fast, Stages, flag, squeeze, temp
 
 INVALID = "invalid_phone"
 _MOBILE = r"^1[3-9][0-9]{9}$"
@@ -30,18 +29,10 @@ def normalise(col: str, out: str | None = None) -> Stages:
     ]
 
 
-def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
-    """``out`` and ``out__flag`` exactly as :func:`normalise` gives them.
-
-    A mobile number written as its 11 ASCII digits (most) is already what the reference makes of it;
-    the others (spaces, dashes, +86, Excel's .0, junk) go through the reference stages.
-    """
-    positions, written = fixed_width_bytes(series, 11)
-    digits = written - np.uint8(ord("0"))
-    mobile = (digits[:, 0] == 1) & (digits[:, 1] >= 3) & (digits[:, 1] <= 9)
-    for k in range(2, 11):
-        mobile &= digits[:, k] <= 9
-    left = series.is_not_null().to_numpy()
-    left[positions[mobile]] = False
-    fast = pl.DataFrame({out: series, temp(out, "flag"): pl.repeat(None, series.len(), dtype=pl.String, eager=True)})
-    return with_reference_where(fast, pl.Series(left), series.to_frame(out), normalise(out))
+def fast(col: str, out: str | None = None) -> Fast:
+    """:func:`normalise` for mobile numbers written as their 11 ASCII digits (most): the reference leaves
+    them as they are. The others (spaces, dashes, +86, Excel's .0, junk) are atypical."""
+    out = out or col
+    raw = pl.col(col)
+    return Fast([{out: raw, temp(out, "flag"): pl.lit(None, dtype=pl.String),
+                  temp(out, ATYPICAL): raw.is_not_null() & ~raw.str.contains(_MOBILE)}])

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import polars as pl
 
-from schemas.normalise import Stages, clean_series, clean
+from schemas.normalise import ATYPICAL, Fast, Stages, clean, temp
 
 
 def normalise(col: str, out: str | None = None) -> Stages:
     return [{out or col: clean(col)}]
 
 
-def normalise_series(series: pl.Series, out: str) -> pl.DataFrame:
-    """:func:`normalise` on a series (one Python call: NFKC only where it can change something)."""
-    return clean_series(series).alias(out).to_frame()
+def fast(col: str, out: str | None = None) -> Fast:
+    """:func:`normalise` itself (NFKC is only computed where it can change something): nothing is atypical."""
+    out = out or col
+    return Fast([{out: clean(col), temp(out, ATYPICAL): pl.lit(False)}])

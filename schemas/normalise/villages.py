@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from schemas.normalise import (
-    EXCEL_DECIMAL, EXCEL_E_NOTATION, Stages, clean, flag, flag_list, map_distinct, squeeze, temp, with_reference_where,
+    ATYPICAL, EXCEL_DECIMAL, EXCEL_E_NOTATION, Fast, Stages, clean, flag, flag_list, map_distinct, squeeze, temp,
 )
 
 GAZETTEER = Path(__file__).resolve().parent.parent / "reference" / "villages.csv"
@@ -165,23 +165,11 @@ def normalise(
     ]
 
 
-@cache
-def _codes_series() -> pl.Series:
-    return pl.Series(sorted(load_gazetteer().codes), dtype=pl.String)
-
-
-def normalise_series(series: pl.Series, address: pl.Series | None, county_hint: str | None, out: str) -> pl.DataFrame:
-    """``out``, ``out_source`` and ``out__flags`` exactly as :func:`normalise` gives them.
-
-    A code written exactly as a gazetteer code (most) is valid as it is: given, no flags. The others
-    (blank, damaged, unknown: the address decides) go through the reference stages with their address.
-    """
-    valid = series.is_in(_codes_series().implode()).fill_null(False)
-    fast = pl.select(**{
-        out: pl.lit(series),
-        f"{out}_source": pl.repeat(SOURCE_GIVEN, series.len(), dtype=pl.String),
-        temp(out, "flags"): pl.repeat(pl.lit([], dtype=pl.List(pl.String)), series.len()),
-    })
-    source = pl.DataFrame({out: series, "__address": address if address is not None else pl.repeat(
-        None, series.len(), dtype=pl.String, eager=True)})
-    return with_reference_where(fast, ~valid, source, normalise(out, "__address", county_hint))
+def fast(col: str, out: str | None = None) -> Fast:
+    """:func:`normalise` for codes written exactly as a gazetteer code (most): valid as they are, given,
+    no flags. The others (blank, damaged, unknown: the address decides) are atypical."""
+    out = out or col
+    codes = pl.Series(sorted(load_gazetteer().codes), dtype=pl.String)
+    raw = pl.col(col)
+    return Fast([{out: raw, f"{out}_source": pl.lit(SOURCE_GIVEN), temp(out, "flags"): pl.lit([], dtype=pl.List(pl.String)),
+                  temp(out, ATYPICAL): ~raw.is_in(codes.implode()).fill_null(False)}])

@@ -79,11 +79,9 @@ def mixed_encoding_lines(data: bytes) -> tuple[int, int] | None:
     bounded window after it.
     """
     body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
-    try:
-        body.decode("utf-8")
+    bad = _first_invalid_utf8(body)
+    if bad is None:
         return None
-    except UnicodeDecodeError as error:
-        bad = error.start
     bad_line = body.count(b"\n", 0, bad) + 1
     before = body[: body.rfind(b"\n", 0, bad) + 1].decode("utf-8")
     if (found := _CHINESE.search(before)) is not None:
@@ -92,9 +90,22 @@ def mixed_encoding_lines(data: bytes) -> tuple[int, int] | None:
     if after_start == 0:
         return None
     window = body[after_start: after_start + MIXED_WINDOW].decode("utf-8", "replace").split("\n")
-    for offset, line in enumerate(window, start=1):
-        if "\ufffd" not in line and _CHINESE.search(line):
-            return bad_line + offset, bad_line
+    # The first line with Chinese and no replacement character, found by polars (a Python loop over
+    # the lines cost more than reading the file).
+    proof = pl.Series(window, dtype=pl.String).to_frame("line").select(pl.arg_where(
+        pl.col("line").str.contains(_CHINESE.pattern) & ~pl.col("line").str.contains("\ufffd", literal=True)))
+    return (bad_line + proof.item(0, 0) + 1, bad_line) if proof.height else None
+
+
+def _first_invalid_utf8(data: bytes, chunk: int = 1 << 16) -> int | None:
+    """Where ``data`` stops being UTF-8, reading only as far as that (``data.decode`` would allocate the whole text)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    for start in range(0, len(data), chunk):
+        try:
+            decoder.decode(data[start: start + chunk], final=start + chunk >= len(data))
+        except UnicodeDecodeError as error:
+            # error.start counts from the bytes the decoder held back from the previous chunk.
+            return start - len(decoder.getstate()[0]) + error.start
     return None
 
 
