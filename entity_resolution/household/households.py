@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import polars as pl
 
-from entity_resolution.household.graph import connected_components
-from entity_resolution.household.mentions import VALID_ID_STATUSES
+from entity_resolution.clustering import connected_components as components_of_numbered
+from entity_resolution.household.mentions import MENTION_COLUMNS, VALID_ID_STATUSES
 from entity_resolution.household.stable_ids import LINEAGE_SCHEMA, assign_stable_ids
 
 #: A phone shared by more persons than this is a village cadre's or a placeholder.
@@ -77,53 +78,79 @@ def mentions_as_of(mentions: pl.DataFrame, date: dt.date) -> pl.DataFrame:
     ).drop("latest")
 
 
-def guardianships(mentions: pl.DataFrame) -> pl.DataFrame:
-    """``person_id, student_mention_id, student_person``: each guardian named on a student's record, and the student."""
-    guardians = mentions.filter(pl.col("student_mention_id").is_not_null()).select("person_id", "student_mention_id")
-    students = mentions.select(student_mention_id="mention_id", student_person="person_id")
-    return guardians.join(students, on="student_mention_id", how="inner")
+def guardianships(coded: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, student_person``: each guardian named on a student's record, and the student (a coded frame)."""
+    return coded.filter(pl.col("student_person").is_not_null()).select("person_id", "student_person")
 
 
-#: Columns household formation reads; ``households_by_snapshot`` works on these alone.
+#: Columns household formation reads.
 HOUSEHOLD_COLUMNS = (
     "mention_id", "person_id", "snapshot_date", "department", "county", "role", "case_no", "family_no", "relation",
     "guardian_relation", "student_mention_id", "phone", "village_code", "id_status", "name_pinyin", "birth_date",
     "gender",
 )
-_GROUP_KEYS = ("case_group", "family_group", "phone_group")
+GROUP_COLUMNS = ("case_group", "guardian_group", "family_group", "phone_group")
+
+#: Anchors (households in the making) are integers ordered as their labels would be: a case (by its key),
+#: then a component (by its smallest group key), then a person alone (by person ID).
+_KIND = 1 << 32
+ANCHOR_CASE, ANCHOR_COMPONENT, ANCHOR_SOLO = 0, _KIND, 2 * _KIND
 
 
-def with_group_keys(mentions: pl.DataFrame) -> pl.DataFrame:
-    """``mentions`` with the key of each evidence group a mention belongs to (null when none).
+def encode(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(coded, persons)``: a mention frame with ``person_id`` made ready for formation on integers.
 
-    Computed once for all snapshots rather than per snapshot and pass; a
-    placeholder phone has no group.
+    Formation joins and groups the same keys many times per snapshot; on
+    integers that costs a fraction of what text costs and allocates far less.
+    ``coded`` holds the columns formation reads with ``person_id`` a dense
+    code in the order of the IDs, each evidence group (``GROUP_COLUMNS``) a
+    dense code in the order of its key (``<kind>|<county or village>|<number>``;
+    a placeholder phone has none), and ``student_person``: on a guardian's
+    mention, the code of the student the record is about. ``persons``:
+    ``code, person_id``.
     """
-    if all(key in mentions.columns for key in _GROUP_KEYS):
-        return mentions
+    m = mentions.select(c for c in HOUSEHOLD_COLUMNS if c in mentions.columns)
+    missing = [c for c in HOUSEHOLD_COLUMNS if c not in m.columns]
+    m = m.with_columns(pl.lit(None, dtype=MENTION_COLUMNS.get(c, pl.String)).alias(c) for c in missing)
     county = pl.col("county").fill_null("")
-    return mentions.with_columns(
+    keys = m.select(
         case_group=pl.concat_str([pl.lit("case"), county, "case_no"], separator="|"),
+        guardian_group=pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|"),
         family_group=pl.concat_str([pl.lit("family"), county, "family_no"], separator="|"),
         phone_group=pl.when(~placeholder_phone()).then(
             pl.concat_str([pl.lit("phone"), pl.coalesce("village_code", "county").fill_null(""), "phone"], separator="|")
         ),
     )
+    # one ranking over every kind of key, so that codes keep the order of the keys across kinds too
+    ranked = (pl.concat([keys.get_column(c) for c in GROUP_COLUMNS]).rank("dense").cast(pl.Int64) - 1).cast(pl.UInt32)
+    person_code = (m.get_column("person_id").rank("dense").cast(pl.Int64) - 1).cast(pl.UInt32)
+    coded = m.with_columns(
+        person_code.alias("person_code"),
+        *(ranked.slice(i * m.height, m.height).alias(c) for i, c in enumerate(GROUP_COLUMNS)),
+        student_person=pl.col("student_mention_id").replace_strict(
+            m.get_column("mention_id"), person_code, default=None, return_dtype=pl.UInt32
+        ),
+    )
+    persons = coded.select(code="person_code", person_id="person_id").unique("code")
+    coded = coded.drop("person_id", "mention_id", "student_mention_id", "case_no", "family_no", "phone").rename(
+        {"person_code": "person_id"}
+    )
+    return coded, persons
 
 
-def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
-    """``person_id, group, priority``: one row per person per piece of household evidence."""
-    m = with_group_keys(mentions)
-    pair = guardianships(m)
-    guardian_group = pl.concat_str([pl.lit("guardian"), "student_mention_id"], separator="|")
+def evidence_groups(coded: pl.DataFrame) -> pl.DataFrame:
+    """``person_id, group, priority``: one row per person per piece of household evidence (a coded frame)."""
+    pair = coded.filter(pl.col("student_person").is_not_null())
     groups = pl.concat([
-        m.filter(pl.col("case_group").is_not_null()).select("person_id", group="case_group", priority=pl.lit(PRIORITY_CASE)),
-        pair.select("person_id", group=guardian_group, priority=pl.lit(PRIORITY_GUARDIAN)),
-        pair.select(person_id="student_person", group=guardian_group, priority=pl.lit(PRIORITY_GUARDIAN)),
-        m.filter(pl.col("family_group").is_not_null()).select(
+        coded.filter(pl.col("case_group").is_not_null()).select(
+            "person_id", group="case_group", priority=pl.lit(PRIORITY_CASE)
+        ),
+        pair.select("person_id", group="guardian_group", priority=pl.lit(PRIORITY_GUARDIAN)),
+        pair.select(person_id="student_person", group="guardian_group", priority=pl.lit(PRIORITY_GUARDIAN)),
+        coded.filter(pl.col("family_group").is_not_null()).select(
             "person_id", group="family_group", priority=pl.lit(PRIORITY_FAMILY)
         ),
-        m.filter(pl.col("phone_group").is_not_null()).select(
+        coded.filter(pl.col("phone_group").is_not_null()).select(
             "person_id", group="phone_group", priority=pl.lit(PRIORITY_CONTACT)
         ),
     ], how="vertical").unique()
@@ -133,6 +160,23 @@ def evidence_groups(mentions: pl.DataFrame) -> pl.DataFrame:
         .filter(pl.col("n") > MAX_PERSONS_PER_PHONE).select("group")
     )
     return groups.join(phone_too_big, on="group", how="anti")
+
+
+def _encode_previous(previous: pl.DataFrame | None, persons: pl.DataFrame) -> pl.DataFrame | None:
+    """``person_id, household_id`` of the date before, on person codes (persons not seen now drop out)."""
+    if previous is None or previous.height == 0:
+        return None
+    return previous.select("person_id", "household_id").join(persons, on="person_id").select(
+        person_id="code", household_id="household_id"
+    )
+
+
+def _decode(clusters: pl.DataFrame, persons: pl.DataFrame) -> pl.DataFrame:
+    """Person codes back to person IDs; the anchor, a throw-away label, as text."""
+    return clusters.join(persons, left_on="person_id", right_on="code").select(
+        person_id="person_id_right", cluster=pl.col("cluster").cast(pl.String), is_head="is_head",
+        relation="relation", evidence="evidence",
+    )
 
 
 def form_households(
@@ -147,14 +191,19 @@ def form_households(
     needs who lives with whom) skips choosing heads: ``is_head`` and
     ``relation`` are null.
     """
-    mentions = with_group_keys(mentions)
-    persons = mentions.select("person_id").unique()
-    groups = evidence_groups(mentions)
+    coded, persons = encode(mentions)
+    return _decode(_form(coded, _encode_previous(previous, persons), heads), persons)
+
+
+def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool) -> pl.DataFrame:
+    """``form_households`` on a coded frame (``encode``) with ``previous`` on person codes; clusters are anchors."""
+    persons = coded.select("person_id").unique()
+    groups = evidence_groups(coded)
 
     # 0. anchors from civil affairs; a person in two cases of one snapshot (a
     #    data error) takes the case where they are the head, else the smaller one.
-    case_rows = mentions.filter(pl.col("case_group").is_not_null()).select(
-        "person_id", anchor="case_group", is_head_row=pl.col("relation") == "户主"
+    case_rows = coded.filter(pl.col("case_group").is_not_null()).select(
+        "person_id", anchor=pl.col("case_group").cast(pl.Int64) + ANCHOR_CASE, is_head_row=pl.col("relation") == "户主"
     )
     anchors = (
         case_rows.sort(["person_id", "is_head_row", "anchor"], descending=[False, True, False], nulls_last=True)
@@ -181,22 +230,22 @@ def form_households(
     # guardian group holds most; what is left are components of all their groups.
     loose = adopting.join(anchors.select("person_id"), on="person_id", how="anti")
     families = _components(loose.filter(pl.col("priority") == PRIORITY_FAMILY))
-    families = _children_follow_guardians(families, guardianships(mentions))
+    families = _children_follow_guardians(families, guardianships(coded))
     anchors = _adopt_anchors(pl.concat([anchors, families]), loose, weak)
     components = _components(loose.join(anchors.select("person_id"), on="person_id", how="anti"))
     membership = pl.concat([anchors, components])
     solo = persons.join(membership, on="person_id", how="anti").select(
-        "person_id", anchor=pl.concat_str([pl.lit("solo|"), "person_id"]), evidence=pl.lit(None, dtype=pl.String)
+        "person_id", anchor=pl.col("person_id").cast(pl.Int64) + ANCHOR_SOLO, evidence=pl.lit(None, dtype=pl.String)
     )
     membership = pl.concat([membership, solo]).join(persons, on="person_id", how="semi")
-    membership = _attach_records_naming_a_member(mentions, membership)
+    membership = _attach_records_naming_a_member(coded, membership)
     if previous is not None and previous.height:
         membership = _keep_members_without_evidence(membership, previous)
     if not heads:
         return membership.rename({"anchor": "cluster"}).with_columns(
             is_head=pl.lit(None, dtype=pl.Boolean), relation=pl.lit(None, dtype=pl.String)
         )
-    return membership.rename({"anchor": "cluster"}).join(_heads(mentions, membership), on="person_id", how="left")
+    return membership.rename({"anchor": "cluster"}).join(_heads(coded, membership), on="person_id", how="left")
 
 
 def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.DataFrame) -> pl.DataFrame:
@@ -270,15 +319,23 @@ def _children_follow_guardians(families: pl.DataFrame, guardianships: pl.DataFra
 
 
 def _components(rows: pl.DataFrame) -> pl.DataFrame:
-    """``person_id, anchor, evidence``: persons joined by the groups of ``rows``, evidence their strongest group."""
-    hub_edges = rows.select(a="person_id", b=pl.concat_str([pl.lit("#"), "group"]))
+    """``person_id, anchor, evidence``: persons joined by the groups of ``rows``, evidence their strongest group.
+
+    Groups are numbered before persons, so a component's smallest node (the
+    union-find's label) is its smallest group: the component's anchor.
+    """
+    if rows.height == 0:
+        return pl.DataFrame(schema={"person_id": pl.UInt32, "anchor": pl.Int64, "evidence": pl.String})
+    groups, group_node = np.unique(rows.get_column("group").to_numpy(), return_inverse=True)
+    persons, person_node = np.unique(rows.get_column("person_id").to_numpy(), return_inverse=True)
+    labels = components_of_numbered(len(groups) + len(persons), group_node, len(groups) + person_node)
+    anchors = pl.DataFrame({
+        "person_id": pl.Series(persons, dtype=pl.UInt32),
+        "anchor": pl.Series(groups[labels[len(groups):]].astype(np.int64) + ANCHOR_COMPONENT, dtype=pl.Int64),
+    })
     strongest = rows.group_by("person_id").agg(p=pl.col("priority").min())
-    return (
-        connected_components(hub_edges)
-        .filter(~pl.col("node").str.starts_with("#"))
-        .select(person_id="node", anchor=pl.concat_str([pl.lit("cc|"), "component"]))
-        .join(strongest, on="person_id")
-        .select("person_id", "anchor", evidence=pl.col("p").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String))
+    return anchors.join(strongest, on="person_id").select(
+        "person_id", "anchor", evidence=pl.col("p").replace_strict(EVIDENCE_NAMES, return_dtype=pl.String)
     )
 
 
@@ -470,7 +527,7 @@ def households_by_snapshot(
     """
     if dates is None:
         dates = sorted(mentions.get_column("snapshot_date").unique().drop_nulls().to_list())
-    mentions = with_group_keys(mentions.select(c for c in HOUSEHOLD_COLUMNS if c in mentions.columns))
+    coded, persons = encode(mentions)
     prev = previous if previous is not None and previous.height else None
     used_ids = set(prev.get_column("household_id").to_list()) if prev is not None else set()
     out, lineage = [], []
@@ -485,9 +542,8 @@ def households_by_snapshot(
                 earlier = prev.filter(pl.col("snapshot_date") < date)
                 if earlier.height:
                     before = earlier.filter(pl.col("snapshot_date") == earlier["snapshot_date"].max())
-        clusters = form_households(
-            mentions_as_of(mentions, date), None if before is None else before.select("person_id", "household_id"),
-            heads=stable_ids,
+        clusters = _decode(
+            _form(mentions_as_of(coded, date), _encode_previous(before, persons), heads=stable_ids), persons
         )
         before_frame = None if before is None else before.select(
             member="person_id", id="household_id",
@@ -527,6 +583,7 @@ def same_name_in_household(mentions: pl.DataFrame, membership: pl.DataFrame) -> 
     provided exactly one member qualifies, at most one of the two has a valid
     ID, and birth date and gender do not disagree.
     """
+    mentions = mentions.select("snapshot_date", "person_id", "name_pinyin", "id_status", "birth_date", "gender")
     named = (
         mentions.select("snapshot_date", "person_id", "name_pinyin").drop_nulls().unique()
         .join(membership.select("snapshot_date", "person_id", "household_id"), on=["snapshot_date", "person_id"])
@@ -581,6 +638,10 @@ def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | No
     e.g. a draft) lets a candidate's household lend its phones and addresses:
     a household often shares one phone, registered under another member.
     """
+    mentions = mentions.select(
+        "snapshot_date", "person_id", "department", "role", "id_status", "village_code", "name_pinyin", "birth_date",
+        "gender", "case_no", "family_no", "phone", "address",
+    )
     # Orphans first, then summaries only for them and their namesakes, not for every person.
     has_own_record = ~pl.col("role").is_in(NAMING_ROLES) | pl.col("id_status").is_in(VALID_ID_STATUSES)
     orphans = (
