@@ -100,12 +100,15 @@ def _read_body(body: bytes, separator: str, skip_lines: int, width: int) -> pl.D
     except pl.exceptions.NoDataError:
         return pl.DataFrame(schema={f"c{i}": pl.String for i in range(width)})
     except pl.exceptions.ComputeError as error:
-        if "more fields" not in str(error):
-            # polars refuses a quote inside an unquoted cell (5"x) and a quoted cell that never closes.
-            return _read_body_in_python(body, separator, skip_lines, width)
-    # Rare: a row wider than every sampled row. Count once in Python, keep every value.
-    rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=separator)
-    return read(max((len(r) for r in rows), default=width))
+        if "more fields" in str(error):
+            # Rare: a row wider than every sampled row. Count once in Python, keep every value.
+            rows = csv.reader(io.StringIO(body.decode("utf-8"), newline=""), delimiter=separator)
+            try:
+                return read(max((len(r) for r in rows), default=width))
+            except pl.exceptions.ComputeError:
+                pass
+    # polars refuses a quote inside an unquoted cell (5"x) and a quoted cell that never closes.
+    return _read_body_in_python(body, separator, skip_lines, width)
 
 
 def _read_body_in_python(body: bytes, separator: str, skip_lines: int, width: int) -> pl.DataFrame:

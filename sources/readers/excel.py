@@ -32,10 +32,11 @@ EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 #: stray value far below or right of the table (XFD1048576) asks for hundreds of GB and aborts the
 #: whole process, which no ``except`` can catch. 40 million cells is 40 columns of Excel's every row.
 MAX_GRID_CELLS = 40_000_000
-_CELL_REFERENCE = r'\br="[A-Z]+[0-9]+"'
+#: a cell's (``A1``) or a row's (``1``) reference; calamine takes lower-case column letters too.
+_REFERENCE = r'\br="[A-Za-z]*[0-9]+"'
 #: a reference past column AL (the 38th) or with a 7-digit row: without one, the grid is at most
 #: 38 x 1,048,576 cells, under MAX_GRID_CELLS, and one scan of the XML proves it.
-_WIDE_OR_DEEP = re.compile(rb'r="(?:(?:[A-Z]{3,}|[B-Z][A-Z]|A[M-Z])[0-9]|[A-Z]+[0-9]{7,}")')
+_WIDE_OR_DEEP = re.compile(rb'r="(?:(?:[A-Za-z]{3,}|[B-Zb-z][A-Za-z]|[Aa][M-Zm-z])[0-9]|[A-Za-z]*[0-9]{7,}")')
 
 
 def read_excel_bytes(data: bytes, *, xlsx: bool = True) -> RawTable:
@@ -140,12 +141,10 @@ def _refuse_oversized_grid(data: bytes) -> None:
     if _WIDE_OR_DEEP.search(xml) is None:
         return
     text = pl.Series([xml.decode("utf-8", "replace")])
-    references = text.str.extract_all(_CELL_REFERENCE).explode().drop_nulls().str.slice(3).str.strip_suffix('"')
-    if references.is_empty():
-        return
+    references = text.str.extract_all(_REFERENCE).explode().drop_nulls().str.slice(3).str.strip_suffix('"')
     rows = references.str.extract(r"([0-9]+)$").str.to_integer(strict=False)
-    letters = references.str.extract(r"^([A-Z]+)").unique().to_list()
-    columns = [_column_number(column) for column in letters]
+    letters = references.str.extract(r"^([A-Za-z]+)").drop_nulls().str.to_uppercase().unique().to_list()
+    columns = [_column_number(column) for column in letters] or [1]
     if rows.null_count() or rows.max() > EXCEL_ROWS or max(columns) > EXCEL_COLUMNS:
         raise damaged_excel()
     cells = (rows.max() - rows.min() + 1) * (max(columns) - min(columns) + 1)
