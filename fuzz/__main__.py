@@ -27,6 +27,15 @@ CRASHES = HERE / "crashes"
 MAX_LEN = {"csv": 16384, "xlsx": 32768, "parquet": 8192, "id_number": 4096, "dates": 4096, "names": 4096,
            "any": 32768}
 _DONE = re.compile(r"stat::number_of_executed_units:\s*(\d+)")
+#: address space a target may take: libFuzzer's -rss_limit_mb notices a runaway allocation only after it
+#: has filled memory shared with everyone else on the box (calamine once took 14 GB before it was seen).
+MEMORY_LIMIT = 6 << 30
+
+
+def limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
 
 
 def run_target(name: str, *, runs: int, seconds: int, seed: int, corpus: Path | None = None) -> dict:
@@ -39,7 +48,8 @@ def run_target(name: str, *, runs: int, seconds: int, seed: int, corpus: Path | 
         # One polars thread: the fuzzer runs one small input at a time and the box is shared.
         env = os.environ | {"POLARS_MAX_THREADS": "1", "PYTHONPATH": str(HERE.parent)}
         started = time.time()
-        done = subprocess.run(command, env=env, capture_output=True, text=True, errors="replace")
+        done = subprocess.run(command, env=env, capture_output=True, text=True, errors="replace",
+                              preexec_fn=limit_memory)
         seconds_taken = time.time() - started
     executed = _DONE.search(done.stderr)
     return {"target": name, "runs": int(executed[1]) if executed else None, "seconds": round(seconds_taken, 1),

@@ -33,7 +33,7 @@ EXCEL_ROWS, EXCEL_COLUMNS = 1_048_576, 16_384
 #: whole process, which no ``except`` can catch. 40 million cells is 40 columns of Excel's every row.
 MAX_GRID_CELLS = 40_000_000
 #: a cell's (``A1``) or a row's (``1``) reference; calamine takes lower-case column letters too.
-_REFERENCE = r'\br="[A-Za-z]*[0-9]+"'
+_REFERENCE = r'r="[A-Za-z]*[0-9]+"'
 #: a reference past column AL (the 38th) or with a 7-digit row: without one, the grid is at most
 #: 38 x 1,048,576 cells, under MAX_GRID_CELLS, and one scan of the XML proves it.
 _WIDE_OR_DEEP = re.compile(rb'r="(?:(?:[A-Za-z]{3,}|[B-Zb-z][A-Za-z]|[Aa][M-Zm-z])[0-9]|[A-Za-z]*[0-9]{7,}")')
@@ -143,6 +143,8 @@ def _refuse_oversized_grid(data: bytes) -> None:
     text = pl.Series([xml.decode("utf-8", "replace")])
     references = text.str.extract_all(_REFERENCE).explode().drop_nulls().str.slice(3).str.strip_suffix('"')
     rows = references.str.extract(r"([0-9]+)$").str.to_integer(strict=False)
+    if rows.is_empty():
+        return
     letters = references.str.extract(r"^([A-Za-z]+)").drop_nulls().str.to_uppercase().unique().to_list()
     columns = [_column_number(column) for column in letters] or [1]
     if rows.null_count() or rows.max() > EXCEL_ROWS or max(columns) > EXCEL_COLUMNS:

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from fuzz import targets
+from fuzz.__main__ import limit_memory
 from sources.readers import UnreadableFile, read_table_bytes
 
 FUZZ = Path(targets.__file__).parent
@@ -37,16 +38,10 @@ for name in sys.argv[1:]:
     targets.TARGETS[path.parent.name](path.read_bytes())
     print("kept its contract:", path.parent.name, path.name, flush=True)
 """
-#: address space for the replay: some of these inputs once made calamine fill 14 GB of memory.
-REPLAY_MEMORY = 4 << 30
 
 
 def test_inputs_that_once_broke_a_target_keep_its_contract():
-    def limit_memory():
-        import resource
-
-        resource.setrlimit(resource.RLIMIT_AS, (REPLAY_MEMORY, REPLAY_MEMORY))
-
+    # in a child with limited address space: some of these once made calamine fill 14 GB of memory
     env = os.environ | {"PYTHONPATH": str(FUZZ.parent), "POLARS_MAX_THREADS": "1"}
     done = subprocess.run([sys.executable, "-c", REPLAY, *map(str, REGRESSIONS)], env=env, capture_output=True,
                           text=True, errors="replace", timeout=600, preexec_fn=limit_memory)
@@ -82,7 +77,7 @@ def test_a_short_atheris_run_of_every_target_finds_nothing(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "fuzz.run_target", "any", f"-runs={SMOKE_RUNS}", "-seed=1", "-max_len=32768",
          "-timeout=120", f"-artifact_prefix={tmp_path}/", str(tmp_path / "corpus")],
-        env=env, capture_output=True, text=True, errors="replace", timeout=600)
+        env=env, capture_output=True, text=True, errors="replace", timeout=600, preexec_fn=limit_memory)
     assert done.returncode == 0, done.stderr[-4000:]
     assert re.search(rf"Done {SMOKE_RUNS} runs", done.stderr), done.stderr[-2000:]
     # every target's seeds and kept inputs were in the corpus it started from
