@@ -327,7 +327,7 @@ def _reference(department: str, field: str, county_hint: str | None) -> Stages:
 
 def _normalise_fields(rows: pl.DataFrame, plan: _Fields, reference: Callable[[ColumnSpec], Stages]) -> pl.DataFrame:
     """``rows`` with every field's outputs: fast stages in one query, then the ``reference`` stages of each
-    field for its atypical rows."""
+    field for its atypical rows. A list of flags (``__flags``) is kept as its :func:`flags_text`."""
     frame = collect(run(rows.lazy(), plan.stages, keep_temporaries=True))
     flags = [temp(field.spec.name, ATYPICAL) for field in plan.fields]
     for field, atypical in zip(plan.fields, frame.select(pl.col(flags).any()).row(0)):
@@ -343,6 +343,8 @@ def _normalise_fields(rows: pl.DataFrame, plan: _Fields, reference: Callable[[Co
             computed = distinct_outputs(source[f], f, reference(field.spec), list(field.outputs))
         else:
             computed = reference_outputs(source, reference(field.spec), list(field.outputs))
+        computed = computed.with_columns(flags_text(pl.col(n)).alias(n) for n in computed.columns
+                                         if n == temp(f, "flags"))
         frame = patch(frame, positions, computed)
     return frame
 
@@ -351,14 +353,16 @@ def field_frame(spec: ColumnSpec, rows: pl.DataFrame, address: str | None, count
     """The outputs of :func:`field_stages` for one field of ``rows`` (value, derived columns and
     ``__flag``/``__flags``), computed as ingestion computes them: fast path, then reference where atypical."""
     plan = _fields((spec,), address)
-    return _normalise_fields(rows, plan, lambda _: field_stages(spec, address, county_hint)).select(
-        plan.fields[0].outputs)
+    frame = _normalise_fields(rows, plan, lambda _: field_stages(spec, address, county_hint))
+    listed = temp(spec.name, "flags")
+    return frame.select(flag_list([pl.col(n)]).alias(n) if n == listed else pl.col(n) for n in plan.fields[0].outputs)
 
 
-def _flags(specs: list[ColumnSpec], produced: set[str]) -> pl.Expr:
-    """Each row's flags: the fields' own, then the ID number's disagreements with birth date and gender."""
+def _flags(specs: list[ColumnSpec], produced: set[str]) -> list[pl.Expr]:
+    """A row's flags (String, null when none): the fields' own, then the ID number's disagreements with
+    birth date and gender."""
     flags = [pl.col(temp(s.name, "flag")) for s in specs if temp(s.name, "flag") in produced]
-    flags += [flags_text(pl.col(temp(s.name, "flags"))) for s in specs if temp(s.name, "flags") in produced]
+    flags += [pl.col(temp(s.name, "flags")) for s in specs if temp(s.name, "flags") in produced]  # as text already
     # The person's own ID vouches for birth date and gender (a guardian's ID does not).
     by_kind = {s.name: s.kind for s in specs}
     if by_kind.get("id_number") == Kind.ID_NUMBER:
@@ -367,14 +371,28 @@ def _flags(specs: list[ColumnSpec], produced: set[str]) -> pl.Expr:
                 from_id = pl.col(f"id_number_{field}")
                 disagrees = pl.col(field).is_not_null() & from_id.is_not_null() & (pl.col(field) != from_id)
                 flags.append(pl.when(disagrees).then(pl.lit(f"{field}:disagrees_with_id")))
-    return flag_list(flags)
+    return flags
+
+
+def _flag_lists(frame: pl.DataFrame, flags: list[pl.Expr]) -> pl.Series:
+    """:func:`flag_list` of ``flags`` for every row, built for the rows with a flag only (most have none)."""
+    texts = frame.select(f.alias(f"flag{i}") for i, f in enumerate(flags))
+    flagged = texts.select(pl.arg_where(pl.any_horizontal(pl.all().is_not_null()))).to_series() \
+        if flags else pl.Series([], dtype=pl.UInt32)
+    empty = pl.Series([[]], dtype=pl.List(pl.String))
+    if flagged.len() == 0:
+        return pl.select(pl.repeat(pl.lit([], dtype=pl.List(pl.String)), frame.height)).to_series()
+    lists = texts[flagged].select(flag_list([pl.col(c) for c in texts.columns])).to_series()
+    index = np.full(frame.height, flagged.len(), dtype=np.uint32)  # the empty list after the others
+    index[flagged.to_numpy()] = np.arange(flagged.len(), dtype=np.uint32)
+    return pl.concat([lists, empty]).gather(index)
 
 
 @dataclass(frozen=True)
 class _Plan:
     fields: _Fields
     village: str | None
-    flags: pl.Expr
+    flags: list[pl.Expr]
     schema: dict[str, pl.DataType]
 
 
@@ -399,5 +417,5 @@ def _normalise(rows: pl.DataFrame, department: str, meta: FileMeta, file_columns
         **file_columns,
         snapshot_date=pl.lit(meta.snapshot_date, dtype=pl.Date),
         county=pl.coalesce(county, pl.lit(hint, dtype=pl.String)),
-        flags=plan.flags,
+        flags=pl.lit(_flag_lists(normalised, plan.flags)),
     ).select([pl.col(name).cast(dtype) for name, dtype in plan.schema.items()]))

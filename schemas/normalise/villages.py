@@ -167,9 +167,11 @@ def normalise(
 
 def fast(col: str, out: str | None = None) -> Fast:
     """:func:`normalise` for codes written exactly as a gazetteer code (most): valid as they are, given,
-    no flags. The others (blank, damaged, unknown: the address decides) are atypical."""
+    no flags. The others (blank, damaged, unknown: the address decides) are atypical. ``out__flags`` is
+    written as :func:`flags_text` of the reference's list."""
     out = out or col
     codes = pl.Series(sorted(load_gazetteer().codes), dtype=pl.String)
     raw = pl.col(col)
-    return Fast([{out: raw, f"{out}_source": pl.lit(SOURCE_GIVEN), temp(out, "flags"): pl.lit([], dtype=pl.List(pl.String)),
+    # The flags as one text (see flags_text): no flags is null, cheaper to carry and patch than a list.
+    return Fast([{out: raw, f"{out}_source": pl.lit(SOURCE_GIVEN), temp(out, "flags"): pl.lit(None, dtype=pl.String),
                   temp(out, ATYPICAL): ~raw.is_in(codes.implode()).fill_null(False)}])
