@@ -43,7 +43,7 @@ def run(
     outcome = run_pipeline(settings, console=console)
     print_summary(settings, console, seconds=outcome.seconds, success=outcome.success,
                   failed_checks=outcome.failed_checks, failed_steps=outcome.failed_steps,
-                  warnings=outcome.warnings)
+                  warnings=outcome.warnings, report=outcome.report)
     raise typer.Exit(0 if outcome.success else 1)
 
 

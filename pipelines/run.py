@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 
 from pipelines.ingest.sweep import mtime_observations
 from pipelines.settings import DEPARTMENTS, HearthSettings
+from pipelines.warehouse.report import write_refused_run_report
 from sources.landing import scan_landing
 
 
@@ -29,6 +30,7 @@ class RunOutcome:
     failed_checks: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     result: dg.ExecuteInProcessResult | None = None
+    report: Path | None = None  # this run's HTML report
 
 
 def wait_for_quiet_files(settings: HearthSettings, console: Console, max_wait: float | None = None) -> None:
@@ -113,8 +115,12 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
             continue
         line = f"{check.asset_key.to_user_string()}:{check.check_name}: {check.description or ''}"
         (warnings if check.severity == dg.AssetCheckSeverity.WARN else failed_checks).append(line)
+    report = settings.reports / f"{result.run_id}.html"
+    if failed_checks and not report.exists():
+        report = write_refused_run_report(settings, result.run_id, failed_checks)
     return RunOutcome(result.success and not failed_steps, result.run_id, time.time() - started,
-                      failed_steps, failed_checks, warnings, result)
+                      failed_steps, failed_checks, warnings, result,
+                      report if report is not None and report.exists() else None)
 
 
 def _has_dagster_home() -> bool:

@@ -53,13 +53,13 @@ def warehouse_lines(warehouse: Path) -> list[str]:
 
 
 def print_summary(settings: HearthSettings, console: Console, *, seconds: float, success: bool,
-                  failed_checks: list[str], failed_steps: list[str], warnings: list[str] = ()) -> None:
+                  failed_checks: list[str], failed_steps: list[str], warnings: list[str] = (),
+                  report: Path | None = None) -> None:
     console.print(ingestion_table(settings))
     for line in warehouse_lines(settings.warehouse):
         console.print(f"  {line}")
-    run_reports = sorted(settings.reports.glob("*.html"), key=lambda p: p.stat().st_mtime)
-    if run_reports and success:
-        console.print(f"Run report: {run_reports[-1]}")
+    if report is not None:
+        console.print(f"Run report: {report}")
     reports = sorted(settings.landing.glob("*/_reports/*.txt"))
     if reports:
         console.print(f"Department reports: {len(reports)} under {settings.landing}/<department>/_reports/")

@@ -12,6 +12,18 @@ import os
 import dagster as dg
 
 from pipelines.resources import HearthResource
+from pipelines.warehouse.report import write_refused_run_report
+
+
+def failed_blocking_checks(instance: dg.DagsterInstance, run_id: str) -> list[str]:
+    """``"<asset>:<check>: <why>"`` for each blocking (ERROR) check of the run that failed."""
+    lines = []
+    for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data
+        if not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR:
+            lines.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}: "
+                         f"{evaluation.description or ''}")
+    return lines
 
 
 def _hook():
@@ -38,12 +50,19 @@ def write_alert(settings, alert: dict) -> None:
 )
 def alert_on_run_failure(context: dg.RunFailureSensorContext, hearth: HearthResource) -> None:
     run = context.dagster_run
+    settings = hearth.settings()
+    refused_by = failed_blocking_checks(context.instance, run.run_id)
+    report = settings.reports / f"{run.run_id}.html"
+    if refused_by and not report.exists():
+        report = write_refused_run_report(settings, run.run_id, refused_by)
     alert = {
         "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "run_id": run.run_id,
         "job": run.job_name,
         "message": context.failure_event.message if context.failure_event else "",
         "file": run.tags.get("hearth/file", ""),
+        "failed_checks": refused_by,
+        "report": str(report) if report is not None and report.exists() else "",
     }
-    write_alert(hearth.settings(), alert)
+    write_alert(settings, alert)
     context.log.info(f"alert written for run {run.run_id}")

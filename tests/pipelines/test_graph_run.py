@@ -1,8 +1,13 @@
 """The whole asset graph materialised for real on a generated drop."""
 
+import json
+
+import dagster as dg
 import duckdb
 import polars as pl
 
+from pipelines.ops.alerts import alert_on_run_failure
+from pipelines.resources import HearthResource
 from pipelines.run import run_pipeline
 from sources.registry import StateDir, load_registry
 from warehouse.build import fingerprints
@@ -47,7 +52,25 @@ def test_a_failed_check_keeps_the_published_warehouse(first_run, with_key):
     settings, _ = first_run
     before = settings.warehouse.read_bytes()
     strict = settings.model_copy(update={"max_household_size": 1})  # every real household is "implausible"
-    outcome = run_pipeline(strict)
-    assert not outcome.success
-    assert any("linkage_sanity" in c for c in outcome.failed_checks)
-    assert settings.warehouse.read_bytes() == before
+    with dg.instance_for_test() as instance:
+        outcome = run_pipeline(strict, instance=instance)
+        assert not outcome.success
+        assert any("linkage_sanity" in c for c in outcome.failed_checks)
+        assert settings.warehouse.read_bytes() == before
+        # the refused run has its report too, saying why it was not published
+        assert outcome.report == settings.reports / f"{outcome.run_id}.html"
+        html = outcome.report.read_text(encoding="utf-8")
+        assert "Not published" in html and "linkage_sanity" in html
+        # and the run-failure alert names the checks and the report
+        run = instance.get_run_by_id(outcome.run_id)
+        failure = next(r.dagster_event for r in instance.all_logs(outcome.run_id)
+                       if r.dagster_event is not None
+                       and r.dagster_event.event_type_value in ("RUN_FAILURE", "PIPELINE_FAILURE"))
+        context = dg.build_run_status_sensor_context(
+            sensor_name="alert_on_run_failure", dagster_event=failure, dagster_instance=instance,
+            dagster_run=run, resources={"hearth": HearthResource.from_settings(strict)},
+        ).for_run_failure()
+        alert_on_run_failure(context)
+    alert = json.loads((settings.data_dir / "alerts.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert alert["run_id"] == outcome.run_id and alert["report"] == str(outcome.report)
+    assert any("linkage_sanity" in c for c in alert["failed_checks"])
