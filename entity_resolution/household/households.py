@@ -9,20 +9,25 @@ column (persons already linked). Evidence, strongest first:
 2. health ``family_no``: members enrolled together. Not updated promptly when
    a household splits, so it never overrides civil affairs: a person already
    anchored by a case keeps it, and a ``family_no`` group that spans two cases
-   lends each un-anchored member the case most of the group holds.
-3. a shared phone in the same village (or the same address text), for persons
-   with no other evidence; placeholder phones and phones shared by many
-   persons say nothing and are dropped.
+   lends each un-anchored member the case most of the group holds. Outside
+   the cases, each health family is a household; a child whose guardians are
+   all in another family lives with them (the child alone moves, the two
+   families stay two households).
+3. a shared phone in the same village, for persons with no other evidence:
+   it never pulls a person enrolled in a health family nor joins two
+   families. Placeholder phones and phones shared by many persons say nothing.
 
 Household-level records (housing owner, water head) carry no membership of
 their own: they attach to the household of the person they name (so a house
 listed under the son lands in the household his widowed mother heads in civil
-affairs).
+affairs). A record naming, without an ID number, a name that in its village
+only one household's members bear (father and son of one name) joins that
+household even though person linkage could not tell which of them it names.
 
 Households are per snapshot date: at each date ``D`` the evidence is, for each
 (department, county), the mentions of the latest snapshot on or before ``D``;
 a person's household may change from one date to the next, and stable IDs
-follow it (``stable_ids``).
+follow it (``stable_ids``). Formation runs on integer codes (``encode``).
 """
 
 from __future__ import annotations
@@ -121,14 +126,19 @@ def encode(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
             pl.concat_str([pl.lit("phone"), pl.coalesce("village_code", "county").fill_null(""), "phone"], separator="|")
         ),
     )
-    # one ranking over every kind of key, so that codes keep the order of the keys across kinds too
-    ranked = (pl.concat([keys.get_column(c) for c in GROUP_COLUMNS]).rank("dense").cast(pl.Int64) - 1).cast(pl.UInt32)
-    person_code = (m.get_column("person_id").rank("dense").cast(pl.Int64) - 1).cast(pl.UInt32)
+    # one numbering of every kind of key, so that codes keep the order of the keys across kinds too
+    group_keys = pl.concat([keys.get_column(c).drop_nulls().unique() for c in GROUP_COLUMNS]).unique().sort()
+    person_ids = m.get_column("person_id").unique().sort()
+    person_code = m.get_column("person_id").replace_strict(person_ids, _numbers(person_ids), return_dtype=pl.UInt32)
+    students = m.select("mention_id", code=person_code).filter(
+        pl.col("mention_id").is_in(m.get_column("student_mention_id").drop_nulls().implode())
+    )
     coded = m.with_columns(
         person_code.alias("person_code"),
-        *(ranked.slice(i * m.height, m.height).alias(c) for i, c in enumerate(GROUP_COLUMNS)),
+        *(keys.get_column(c).replace_strict(group_keys, _numbers(group_keys), default=None, return_dtype=pl.UInt32)
+          for c in GROUP_COLUMNS),
         student_person=pl.col("student_mention_id").replace_strict(
-            m.get_column("mention_id"), person_code, default=None, return_dtype=pl.UInt32
+            students.get_column("mention_id"), students.get_column("code"), default=None, return_dtype=pl.UInt32
         ),
     )
     persons = coded.select(code="person_code", person_id="person_id").unique("code")
@@ -136,6 +146,10 @@ def encode(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         {"person_code": "person_id"}
     )
     return coded, persons
+
+
+def _numbers(values: pl.Series) -> pl.Series:
+    return pl.int_range(values.len(), dtype=pl.UInt32, eager=True)
 
 
 def evidence_groups(coded: pl.DataFrame) -> pl.DataFrame:
@@ -636,7 +650,10 @@ def named_adult_in_village(mentions: pl.DataFrame, membership: pl.DataFrame | No
     candidate (``_contact_choice``): first its phone, then the group number of
     its address. ``membership`` (``snapshot_date, person_id, household_id``,
     e.g. a draft) lets a candidate's household lend its phones and addresses:
-    a household often shares one phone, registered under another member.
+    a household often shares one phone, registered under another member. It
+    also vetoes a link the households contradict (``_household_conflicts``).
+    A guardian signing for several children holds several guardian records
+    of one snapshot: that is no clash.
     """
     mentions = mentions.select(
         "snapshot_date", "person_id", "department", "role", "id_status", "village_code", "name_pinyin", "birth_date",
