@@ -177,16 +177,20 @@ def _prepare(frame: pl.DataFrame, specs: list[ColumnSpec], present: list[str], r
 def _blank_rows(prepared: pl.DataFrame, present: list[str]) -> pl.Series:
     """True for the rows with nothing but Unicode whitespace (ideographic space included) in every column.
 
-    Column by column over the rows still possibly blank: the first filled
-    column settles almost every row, so the others are looked at for a
-    handful of rows instead of the whole file.
+    The first column over every row, the others over the handful of rows it left.
     """
-    maybe = prepared.select("__index", *present)
-    for column in present:
-        # \S is any character but Unicode White_Space, the characters strip_chars() removes.
-        maybe = maybe.filter(~pl.col(column).str.contains(r"\S").fill_null(False))
-        if maybe.height == 0:
-            return pl.Series(np.zeros(prepared.height, dtype=bool))
+    # \S is any character but Unicode White_Space, the characters strip_chars() removes.
+    def blank(column: str) -> pl.Expr:
+        return ~pl.col(column).str.contains(r"\S").fill_null(False)
+
+    if not present:
+        return pl.Series(np.ones(prepared.height, dtype=bool))
+    # The first column settles nearly every row; the few left are checked on all the others at once.
+    maybe = prepared.select("__index", *present).filter(blank(present[0]))
+    if maybe.height and len(present) > 1:
+        maybe = maybe.filter(pl.all_horizontal(blank(column) for column in present[1:]))
+    if maybe.height == 0:
+        return pl.Series(np.zeros(prepared.height, dtype=bool))
     return prepared["__index"].is_in(maybe["__index"].implode())
 
 

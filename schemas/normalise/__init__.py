@@ -276,13 +276,22 @@ def is_calendar_date(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np
     return (month >= 1) & (month <= 12) & (day >= 1) & (day <= in_month)
 
 
-def fixed_width_bytes(series: pl.Series, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(positions, bytes)``: the rows of ``series`` exactly ``width`` bytes long, and their bytes as a
-    ``(rows, width)`` uint8 array (a view of one contiguous buffer, no per-row work)."""
-    fits = (series.str.len_bytes() == width).fill_null(False)
-    array = series.filter(fits).to_arrow(compat_level=pl.CompatLevel.oldest())
-    if isinstance(array, pa.ChunkedArray):
-        array = array.combine_chunks()
-    start = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset] if len(array) else 0
-    data = np.frombuffer(array.buffers()[2], dtype=np.uint8) if len(array) else np.zeros(0, dtype=np.uint8)
-    return fits.arg_true().to_numpy(), data[start: start + len(array) * width].reshape(-1, width)
+def fixed_width_rows(series: pl.Series, *widths: int) -> tuple[np.ndarray, dict[int, tuple[np.ndarray, np.ndarray]]]:
+    """``(blank, {width: (positions, bytes)})``: which rows are null, and for each width the rows exactly
+    that many bytes long with their bytes as a ``(rows, width)`` uint8 array (a view of one contiguous
+    buffer: no per-row work)."""
+    text = pl.col("s")
+    shape = series.to_frame("s").select(length=text.str.len_bytes().fill_null(0), blank=text.is_null())
+    lengths = shape["length"].to_numpy()
+    rows = {}
+    for width in widths:
+        positions = np.flatnonzero(lengths == width)
+        data = np.zeros(0, dtype=np.uint8)
+        if len(positions):
+            array = series.gather(positions).to_arrow(compat_level=pl.CompatLevel.oldest())
+            if isinstance(array, pa.ChunkedArray):
+                array = array.combine_chunks()
+            start = np.frombuffer(array.buffers()[1], dtype=np.int64)[array.offset]
+            data = np.frombuffer(array.buffers()[2], dtype=np.uint8)[start: start + len(array) * width]
+        rows[width] = positions, data.reshape(-1, width)
+    return shape["blank"].to_numpy(), rows

@@ -14,7 +14,7 @@ import numpy as np
 import polars as pl
 
 from schemas.normalise import (
-    ATYPICAL, Fast, Stages, clean, days_from_civil, fixed_width_bytes, flag, is_calendar_date, series_stages, temp,
+    ATYPICAL, Fast, Stages, clean, days_from_civil, fixed_width_rows, flag, is_calendar_date, series_stages, temp,
 )
 
 IMPOSSIBLE = "impossible_date"
@@ -58,7 +58,8 @@ _DIGIT = np.uint8(ord("0"))
 
 def _fast(series: pl.Series, out: str) -> pl.DataFrame:
     """``out``, ``out__flag`` and ``atypical`` (see :func:`fast`)."""
-    positions, written = fixed_width_bytes(series, 10)
+    blank, rows = fixed_width_rows(series, 10)
+    positions, written = rows[10]
     digit = {k: written[:, k] - _DIGIT for k in (0, 1, 2, 3, 5, 6, 8, 9)}
     iso = (written[:, 4] == _DASH) & (written[:, 7] == _DASH)
     for value in digit.values():
@@ -71,7 +72,7 @@ def _fast(series: pl.Series, out: str) -> pl.DataFrame:
     days = np.zeros(series.len(), dtype=np.int32)
     days[positions] = np.where(is_date, days_from_civil(year, month, day), 0)
     state = np.zeros(series.len(), dtype=np.uint32)  # 0 atypical, 1 a date, 2 impossible, 3 blank
-    state[series.is_null().to_numpy()] = 3
+    state[blank] = 3
     state[positions] = np.where(is_date, 1, 2)
     code = pl.Series(state)
     return pl.select(**{

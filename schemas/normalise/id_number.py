@@ -15,7 +15,7 @@ import numpy as np
 import polars as pl
 
 from schemas.normalise import (
-    ATYPICAL, EXCEL_DECIMAL, EXCEL_E_NOTATION, Fast, Stages, days_from_civil, fixed_width_bytes, flag, is_calendar_date,
+    ATYPICAL, EXCEL_DECIMAL, EXCEL_E_NOTATION, Fast, Stages, days_from_civil, fixed_width_rows, flag, is_calendar_date,
     replaced, series_stages, squeeze, temp,
 )
 
@@ -141,9 +141,8 @@ def _read(positions: np.ndarray, first17: list[np.ndarray], written_check: np.nd
     return _Read(positions, codes, days, first17[16] % 2, check)
 
 
-def _read_18(series: pl.Series) -> tuple[_Read, np.ndarray]:
+def _read_18(positions: np.ndarray, written: np.ndarray) -> tuple[_Read, np.ndarray]:
     """IDs of 17 ASCII digits and a digit, X or x; also which of them end in a lower-case x."""
-    positions, written = fixed_width_bytes(series, 18)
     typical, digits = _digits(written, range(17))
     last = written[:, 17]
     lower_x = last == _LOWER_X
@@ -154,9 +153,8 @@ def _read_18(series: pl.Series) -> tuple[_Read, np.ndarray]:
     return read, positions[typical & lower_x]
 
 
-def _read_15(series: pl.Series) -> _Read:
+def _read_15(positions: np.ndarray, written: np.ndarray) -> _Read:
     """Legacy IDs of 15 ASCII digits: the first 17 of 18 are the first 6, then "19", then the other 9."""
-    positions, written = fixed_width_bytes(series, 15)
     typical, digits = _digits(written, range(15))
     digits = [d[typical].astype(np.int32) for d in digits]
     nineteen = [np.full(len(positions[typical]), digit, dtype=np.int32) for digit in (1, 9)]
@@ -165,22 +163,24 @@ def _read_15(series: pl.Series) -> _Read:
 
 def _fast(series: pl.Series, out: str) -> pl.DataFrame:
     """The outputs of :func:`normalise` and ``atypical`` (see :func:`fast`)."""
-    n = series.len()
-    long, lower_x = _read_18(series)
-    legacy = _read_15(series)
-    codes = np.where(series.is_null().to_numpy(), _CODE[BLANK], _LEFT).astype(np.uint32)
-    days, odd = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.uint32)
+    blank, rows = fixed_width_rows(series, 18, 15)
+    long, lower_x = _read_18(*rows[18])
+    legacy = _read_15(*rows[15])
+    codes = np.where(blank, _CODE[BLANK], _LEFT).astype(np.uint32)
+    days, odd = np.zeros(series.len(), dtype=np.int32), np.zeros(series.len(), dtype=np.uint32)
     for read in (long, legacy):
         codes[read.positions], days[read.positions], odd[read.positions] = read.codes, read.days, read.odd
+    text = series
+    if len(lower_x):
+        text = replaced(text, pl.Series(lower_x, dtype=pl.UInt32), series.gather(lower_x).str.to_uppercase())
+    converted = legacy.codes == _CODE[LEGACY_CONVERTED]
+    if converted.any():
+        old = pl.col("old")
+        first17 = series.gather(legacy.positions[converted]).to_frame("old").select(
+            pl.concat_str(old.str.slice(0, 6), pl.lit("19"), old.str.slice(6, 9),
+                          pl.lit(_CHECK_BY_VALUE.gather(legacy.check[converted])))).to_series()
+        text = replaced(text, pl.Series(legacy.positions[converted], dtype=pl.UInt32), first17)
     code = pl.Series(codes)
-    text = replaced(series, pl.Series(lower_x, dtype=pl.UInt32),
-                    series.gather(lower_x).str.to_uppercase())
-    converted = legacy.positions[legacy.codes == _CODE[LEGACY_CONVERTED]]
-    if len(converted):
-        old = series.gather(converted)
-        check = _CHECK_BY_VALUE.gather(legacy.check[legacy.codes == _CODE[LEGACY_CONVERTED]])
-        text = replaced(text, pl.Series(converted, dtype=pl.UInt32), pl.select(pl.concat_str(
-            pl.lit(old).str.slice(0, 6), pl.lit("19"), pl.lit(old).str.slice(6, 9), pl.lit(check))).to_series())
     shaped = pl.lit(code.is_in([_CODE[s] for s in SHAPE_VALID]))
     flags = pl.Series([f"{out}:{s}" if s in FLAGGED else None for s in STATUSES] + [None], dtype=pl.String)
     return pl.select(**{
