@@ -61,10 +61,8 @@ def normalise(col: str, out: str | None = None) -> Stages:
     has_birth = birth.is_not_null()
     shaped = status.is_in(SHAPE_VALID)
     sequence_digit = first17.str.slice(16, 1).str.to_integer(strict=False)
-    # A leading apostrophe is how people force Excel to keep an ID as text.
-    cleaned = squeeze(col).str.strip_chars_start("'").str.to_uppercase()
     return [
-        {temp(out, "text"): cleaned},
+        {temp(out, "text"): _cleaned(col)},
         {temp(out, "first17"): pl.when(text.str.contains(r"^[0-9]{17}[0-9X]$")).then(text.str.slice(0, 17))
             .when(text.str.contains(r"^[0-9]{15}$"))
             .then(pl.concat_str(text.str.slice(0, 6), pl.lit("19"), text.str.slice(6, 9)))},
@@ -90,13 +88,17 @@ def normalise(col: str, out: str | None = None) -> Stages:
     ]
 
 
+def _cleaned(col: str) -> pl.Expr:
+    # A leading apostrophe is how people force Excel to keep an ID as text.
+    return squeeze(col).str.strip_chars_start("'").str.to_uppercase()
+
+
 def _plausible(birth: pl.Expr) -> pl.Expr:
     return pl.when(birth.dt.year().is_between(1900, 2099)).then(birth)
 
 
 _CODE = {status: code for code, status in enumerate(STATUSES)}
-_LEFT = len(STATUSES)  # code of the rows left to the reference stages
-_STATUS_LABELS = pl.Series([*STATUSES, None], dtype=pl.String)
+_STATUS_LABELS = pl.Series(STATUSES, dtype=pl.String)
 _GENDERS = pl.Series(["女", "男"], dtype=pl.String)  # by the parity of the sequence digit
 _CHECK_BY_VALUE = pl.Series(list("0123456789X"), dtype=pl.String)  # the check character of each value
 _DIGIT = np.uint8(ord("0"))
@@ -161,44 +163,64 @@ def _read_15(positions: np.ndarray, written: np.ndarray) -> _Read:
     return _read(positions[typical], digits[:6] + nineteen + digits[6:], None)
 
 
+def _shift(read: _Read, positions: np.ndarray) -> _Read:
+    """``read`` of a subset, its positions made positions of the whole column."""
+    return _Read(positions[read.positions], read.codes, read.days, read.odd, read.check)
+
+
 def _fast(series: pl.Series, out: str) -> pl.DataFrame:
-    """The outputs of :func:`normalise` and ``atypical`` (see :func:`fast`)."""
+    """The outputs of :func:`normalise` and ``atypical`` (none, see :func:`fast`)."""
     blank, rows = fixed_width_rows(series, 18, 15)
     long, lower_x = _read_18(*rows[18])
-    legacy = _read_15(*rows[15])
-    codes = np.where(blank, _CODE[BLANK], _LEFT).astype(np.uint32)
-    days, odd = np.zeros(series.len(), dtype=np.int32), np.zeros(series.len(), dtype=np.uint32)
-    for read in (long, legacy):
-        codes[read.positions], days[read.positions], odd[read.positions] = read.codes, read.days, read.odd
+    reads = [long, _read_15(*rows[15])]
+    codes = np.where(blank, _CODE[BLANK], _CODE[MALFORMED]).astype(np.uint32)
     text = series
     if len(lower_x):
         text = replaced(text, pl.Series(lower_x, dtype=pl.UInt32), series.gather(lower_x).str.to_uppercase())
-    converted = legacy.codes == _CODE[LEGACY_CONVERTED]
-    if converted.any():
+    typical = blank.copy()
+    for read in reads:
+        typical[read.positions] = True
+    others = np.flatnonzero(~typical)
+    if len(others):
+        # The reference's own first stage, then the same reading of the cleaned text.
+        shown = pl.col("text")
+        cleaned = series.gather(others).to_frame("id").lazy().select(text=_cleaned("id")).with_columns(
+            excel=shown.str.contains(EXCEL_E_NOTATION) | shown.str.contains(EXCEL_DECIMAL)).collect()
+        text = replaced(text, pl.Series(others, dtype=pl.UInt32), cleaned["text"])
+        cleaned_blank, cleaned_rows = fixed_width_rows(cleaned["text"], 18, 15)
+        codes[others[cleaned_blank]] = _CODE[BLANK]
+        codes[others[cleaned["excel"].fill_null(False).to_numpy() & ~cleaned_blank]] = _CODE[EXCEL_DAMAGED]
+        reads += [_shift(_read_18(*cleaned_rows[18])[0], others), _shift(_read_15(*cleaned_rows[15]), others)]
+    days, odd = np.zeros(series.len(), dtype=np.int32), np.zeros(series.len(), dtype=np.uint32)
+    for read in reads:
+        codes[read.positions], days[read.positions], odd[read.positions] = read.codes, read.days, read.odd
+    legacy = np.concatenate([read.positions[read.codes == _CODE[LEGACY_CONVERTED]] for read in reads])
+    if len(legacy):
+        checks = np.concatenate([read.check[read.codes == _CODE[LEGACY_CONVERTED]] for read in reads])
         old = pl.col("old")
-        first17 = series.gather(legacy.positions[converted]).to_frame("old").select(
-            pl.concat_str(old.str.slice(0, 6), pl.lit("19"), old.str.slice(6, 9),
-                          pl.lit(_CHECK_BY_VALUE.gather(legacy.check[converted])))).to_series()
-        text = replaced(text, pl.Series(legacy.positions[converted], dtype=pl.UInt32), first17)
+        converted = text.gather(legacy).to_frame("old").select(pl.concat_str(
+            old.str.slice(0, 6), pl.lit("19"), old.str.slice(6, 9), pl.lit(_CHECK_BY_VALUE.gather(checks)))).to_series()
+        text = replaced(text, pl.Series(legacy, dtype=pl.UInt32), converted)
     code = pl.Series(codes)
     shaped = pl.lit(code.is_in([_CODE[s] for s in SHAPE_VALID]))
-    flags = pl.Series([f"{out}:{s}" if s in FLAGGED else None for s in STATUSES] + [None], dtype=pl.String)
+    flags = pl.Series([f"{out}:{s}" if s in FLAGGED else None for s in STATUSES], dtype=pl.String)
     return pl.select(**{
         out: pl.when(shaped).then(pl.lit(text)),
         f"{out}_status": pl.lit(_STATUS_LABELS.gather(code)),
         f"{out}_birth_date": pl.when(shaped).then(pl.lit(pl.Series(days).cast(pl.Date))),
         f"{out}_gender": pl.when(shaped).then(pl.lit(_GENDERS.gather(pl.Series(odd)))),
-        f"{out}_county": pl.when(shaped).then(pl.lit(series).str.slice(0, 6)),
+        f"{out}_county": pl.when(shaped).then(pl.lit(text).str.slice(0, 6)),
         temp(out, "flag"): pl.lit(flags.gather(code)),
-        ATYPICAL: pl.lit(pl.Series(codes == _LEFT)),
+        ATYPICAL: pl.repeat(False, series.len()),
     })
 
 
 def fast(col: str, out: str | None = None) -> Fast:
-    """:func:`normalise` for IDs written as 18 or 15 ASCII digits (the 18th may be X or x; nearly all IDs),
-    read byte by byte in numpy: cleaning changes nothing in them but the case of x, and the check
-    character, birth date and sex are arithmetic on the digits. Blanks are blank. Everything else
-    (spaces, full-width digits, Excel's 5.29901E+17) is atypical."""
+    """:func:`normalise` computed in numpy: IDs written as 18 or 15 ASCII digits (the 18th may be X or x;
+    nearly all IDs) are their own cleaned text but for the case of x; the others are cleaned by the
+    reference's first stage. The check character, birth date and sex are then arithmetic on the
+    digits of the cleaned text; a text of another shape is blank, Excel-damaged or malformed, as the
+    reference's status says. Nothing is atypical."""
     out = out or col
     schema = {out: pl.String(), f"{out}_status": pl.String(), f"{out}_birth_date": pl.Date(),
               f"{out}_gender": pl.String(), f"{out}_county": pl.String(), temp(out, "flag"): pl.String()}
