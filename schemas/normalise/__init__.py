@@ -15,6 +15,11 @@ something is wrong, ``<out>__flag`` (one ``"<field>:<reason>"`` string) or
 Nothing here loops over rows in Python. Where a value needs a Python
 library (opencc, pypinyin, the gazetteer matcher), :func:`map_distinct`
 applies it to the distinct values only.
+
+Those stages are the reference. Ingestion runs each module's ``fast(...)``
+instead (see :class:`Fast`): the same outputs for the values written the usual
+way with much less work, the other rows marked atypical and handed to the
+reference stages; ``tests/schemas/test_fast_paths.py`` holds the two together.
 """
 
 from __future__ import annotations
@@ -124,44 +129,6 @@ def run(frame: FrameT, stages: Stages, keep_temporaries: bool = False) -> FrameT
         return frame
     names = frame.collect_schema().names() if isinstance(frame, pl.LazyFrame) else frame.columns
     return frame.drop([n for n in names if "__" in n])
-
-
-#: rows looked at to judge how much a column repeats.
-DISTINCT_SAMPLE = 4096
-
-
-def via_distinct(col: str, stages: Stages, outputs: list[str], *, distinct_share: float = 0.5) -> pl.Expr:
-    """Run a single-column normaliser on the distinct values of ``col`` and join the results back.
-
-    Returns a struct column with the ``outputs`` of ``stages``. Enum
-    spellings, dates, addresses and names repeat a lot; computing them once
-    per distinct value costs one hash join instead of a dozen string passes.
-    A column whose sampled values are more than ``distinct_share`` distinct
-    (record IDs, amounts) is computed directly: the join would cost more than
-    it saves. Either way the result is the same.
-    """
-    dtype_cache: dict[str, pl.Struct] = {}
-
-    def apply(series: pl.Series) -> pl.Series:
-        sample = series.head(DISTINCT_SAMPLE)
-        if distinct_share < 1 and sample.n_unique() > distinct_share * len(sample):
-            direct = run(pl.DataFrame({col: series}), stages, keep_temporaries=True)
-            return direct.select(pl.struct(outputs).alias(series.name)).to_series()
-        values = series.unique()
-        distinct = run(pl.DataFrame({col: values, "__key": values}), stages, keep_temporaries=True)
-        mapped = distinct.select("__key", pl.struct(outputs).alias("__value"))
-        joined = series.rename("__key").to_frame().join(
-            mapped, on="__key", how="left", nulls_equal=True, maintain_order="left"
-        )
-        return joined["__value"].alias(series.name)
-
-    def struct_dtype() -> pl.Struct:
-        if "dtype" not in dtype_cache:
-            empty = run(pl.DataFrame({col: pl.Series([], dtype=pl.String)}), stages, keep_temporaries=True)
-            dtype_cache["dtype"] = pl.Struct({name: empty.schema[name] for name in outputs})
-        return dtype_cache["dtype"]
-
-    return pl.col(col).cast(pl.String).map_batches(apply, return_dtype=struct_dtype(), is_elementwise=True)
 
 
 def map_distinct(
