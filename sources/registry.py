@@ -174,14 +174,19 @@ def write_parquet_atomic(frame: pl.DataFrame, path: Path) -> None:
         # compression (about a third of the writer's CPU, for files about twice as large), a dictionary
         # only for the columns that repeat (statuses, enumerations, the file's own columns), no
         # statistics (nothing reads these files by row group).
-        pq.write_table(frame.to_arrow(compat_level=pl.CompatLevel.newest()), temporary, compression="none",
-                       use_dictionary=_repetitive_columns(frame), write_statistics=False)
+        if frame.height < _SMALL:
+            frame.write_parquet(temporary, compression="uncompressed", statistics=False)  # less set-up than pyarrow
+        else:
+            pq.write_table(frame.to_arrow(compat_level=pl.CompatLevel.newest()), temporary, compression="none",
+                           use_dictionary=_repetitive_columns(frame), write_statistics=False)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
 
 
+#: frames smaller than this (the registry, most quarantine files) go through polars' writer.
+_SMALL = 4096
 #: rows sampled, and the most distinct values among them, for a column to be dictionary-encoded.
 _DICTIONARY_SAMPLE, _DICTIONARY_MAX = 1024, 64
 
