@@ -84,8 +84,10 @@ class CountyLinkage:
     def train(self, counties: list[str]) -> None:
         started = time.perf_counter()
         counts = [pickle.loads((self._county(c) / "training_counts.pkl").read_bytes()) for c in counties]
-        parameters = self.linker.train(self.linker.prepare(self._profiles()), counts)
+        records = self.linker.prepare(self._profiles())
+        parameters = self.linker.train(records, counts)
         (self.folder / "parameters.pkl").write_bytes(pickle.dumps(parameters))
+        records.write_parquet(self.folder / "records.parquet")  # all records, numbered: finish combines by them
         self._write_json("train", {"wall": time.perf_counter() - started})
 
     def cluster(self, county: str) -> None:
@@ -97,7 +99,7 @@ class CountyLinkage:
         self, counties: list[str], previous_state: LinkageState | None, decisions: pl.DataFrame | None
     ) -> HouseholdLinkResult:
         profiles = self._profiles()
-        records = self.linker.prepare(profiles)
+        records = self._read("records")
         parameters = pickle.loads((self.folder / "parameters.pkl").read_bytes())
         results: list[LinkResult] = [
             pickle.loads((self._county(c) / "result.pkl").read_bytes()) for c in sorted(counties)
