@@ -401,7 +401,8 @@ def record_test_sql(rule: Rule, index: int, test: dict, version: str, target: st
             f"FROM _asof_{department} f {joins} WHERE f.household_id IS NOT NULL AND coalesce({cond}, false)")
     if test.get("include_quarantined"):
         # no record_id/record_key: the row never became a record; the evidence names it for the department
-        row = "struct_pack(file_name := f.file_name, row_number := f.row_number)"
+        # a list, as household tests give (one entry per quarantined row counted)
+        row = "[struct_pack(department := $department, file_name := f.file_name, row_number := f.row_number)]"
         text += (f" UNION ALL SELECT $rule, f.snapshot_date, f.household_id, f.person_id, $department, NULL, NULL, $test, true, "
                  f"to_json(struct_pack(\"values\" := {values}, thresholds := {thresholds}, quarantined := {row})), "
                  f"nullif(f.county, ''), $version FROM {quarantined.table_name(department)} f {joins} "

@@ -158,7 +158,8 @@ def test_a_quarantined_row_that_says_not_insured_is_an_insurance_lead(build):
     test, provisional, evidence = got["H_not_insured"]
     assert (test, provisional) == ("0:record", True)
     assert evidence["values"] == {"insured": "未参保", "scheme": None, "year": 2024}
-    assert evidence["quarantined"] == {"file_name": f"{COUNTY}_{S1:%Y%m%d}.csv", "row_number": row}
+    assert evidence["quarantined"] == [{"department": "health", "file_name": f"{COUNTY}_{S1:%Y%m%d}.csv",
+                                        "row_number": row}]
     assert got["H_bad_id"][:2] == ("1:absent", False)
     # the hit is about the member whose row it was, as analysts see them
     about_member = conn.sql("SELECT count(*) FROM analyst.rule_hit r JOIN analyst.household_member m "
