@@ -133,11 +133,14 @@ def mask_address_sql(col: str) -> str:
 # ---------------------------------------------------------------------------
 # the privacy scan
 
-#: Patterns a value of an analyst view must never match (DuckDB regex, RE2).
+#: Patterns a value of an analyst view must never match (DuckDB regex, RE2). A run of
+#: digits inside a hexadecimal token (a file ID, a hash: ``a947189815739665``) is not
+#: an identifier, so the run must not touch a hex digit on either side; a raw ID in
+#: text (``身份证110101199003077777``, ``id: 110101900307777``) still matches.
 LEAK_PATTERNS = {
-    "id_number": r"(^|[^0-9])[0-9]{17}[0-9Xx]([^0-9]|$)",
-    "legacy_id_number": r"(^|[^0-9])[0-9]{15}([^0-9]|$)",
-    "phone": r"(^|[^0-9])1[3-9][0-9]{9}([^0-9]|$)",
+    "id_number": r"(^|[^0-9A-Fa-f])[0-9]{17}[0-9Xx]([^0-9A-Fa-f]|$)",
+    "legacy_id_number": r"(^|[^0-9A-Fa-f])[0-9]{15}([^0-9A-Fa-f]|$)",
+    "phone": r"(^|[^0-9A-Fa-f])1[3-9][0-9]{9}([^0-9A-Fa-f]|$)",
 }
 NAME_SHAPE = r"^[\x{3400}-\x{9fff}·]{2,6}$"
 

@@ -117,9 +117,14 @@ def test_the_scan_catches_leaky_views(build, tmp_path):
     conn.execute("CREATE VIEW analyst.leaky_name AS SELECT name AS x FROM restricted.person_identity")
     conn.execute("CREATE VIEW analyst.leaky_record AS SELECT record_id AS x FROM core.education_enrolment")
     conn.execute("CREATE VIEW analyst.leaky_number AS SELECT CAST(13812345678 AS BIGINT) AS x")
+    conn.execute("CREATE VIEW analyst.leaky_text AS SELECT '身份证110101900307777' AS x")
+    # digit runs inside hex tokens (file IDs, hashes) are not identifiers
+    conn.execute("CREATE VIEW analyst.file_ids AS SELECT * FROM (VALUES ('a947189815739665'), "
+                 "('13812345678abcdef'), ('f110101199003077777e')) AS t(x)")
     leaks = {(l.view, l.kind) for l in privacy.scan_analyst_views(conn)}
     conn.close()
     assert {("leaky_id", "id_number"), ("leaky_phone", "phone"), ("leaky_name", "name"),
-            ("leaky_record", "id_number"), ("leaky_number", "phone")} <= leaks
-    assert {v for v, _ in leaks} == {"leaky_id", "leaky_phone", "leaky_name", "leaky_record", "leaky_number"}
+            ("leaky_record", "id_number"), ("leaky_number", "phone"), ("leaky_text", "legacy_id_number")} <= leaks
+    assert {v for v, _ in leaks} == {"leaky_id", "leaky_phone", "leaky_name", "leaky_record", "leaky_number",
+                                     "leaky_text"}
     assert all(ID not in l.example for l in privacy.scan_analyst_views(duckdb.connect(str(result.path), read_only=True)))
