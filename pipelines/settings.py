@@ -25,6 +25,7 @@ class HearthSettings(BaseModel):
     warehouse_path: Path | None = Field(None, description="Published warehouse; default <data_dir>/warehouse.duckdb.")
     reports_dir: Path | None = Field(None, description="HTML run reports; default <data_dir>/reports.")
     quiet_seconds: float = Field(5.0, description="A file must be unchanged this long before it is read.")
+    ingest_workers: int = Field(0, ge=0, description="Files of one department ingested at once; 0: one per core.")
     freshness_days: int = Field(45, description="A department whose newest extract is older is flagged stale.")
     schedule_cron: str = Field("0 6 * * *", description="Daily run.")
     schedule_timezone: str = Field("Asia/Shanghai")

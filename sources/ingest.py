@@ -8,7 +8,8 @@ under another name in the same department are recorded as a ``duplicate``.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 from stat import S_ISREG
@@ -44,10 +45,18 @@ class IngestResult:
     report_path: Path | None = None
     #: True when these bytes were already registered and nothing was done.
     already_known: bool = False
+    #: What ingesting it took here (wall and CPU seconds of the process that did it).
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def ingest_file(path: Path, department: str, state: StateDir, arrived: datetime | None = None) -> IngestResult:
-    path = Path(path)
+    cpu, wall = time.process_time(), time.perf_counter()
+    result = _ingest(Path(path), department, state, arrived)
+    return replace(result, seconds=time.perf_counter() - wall, cpu_seconds=time.process_time() - cpu)
+
+
+def _ingest(path: Path, department: str, state: StateDir, arrived: datetime | None) -> IngestResult:
     file_name = printable_name(path.name)
     arrived = arrived or datetime.now(timezone.utc)
     try:

@@ -45,7 +45,8 @@ def build_ingest_asset(department: str) -> dg.AssetsDefinition:
         state = StateDir(settings.state)
         with fail_fast_on_data_errors(f"ingesting landing/{department}"):
             try:
-                sweep = sweep_department(settings.landing, department, state, quiet_seconds=settings.quiet_seconds)
+                sweep = sweep_department(settings.landing, department, state, quiet_seconds=settings.quiet_seconds,
+                                         workers=settings.ingest_workers or None)
             except OSError as error:
                 if error.errno not in NOT_PERMITTED:
                     raise  # perhaps a network share that comes back: retried

@@ -9,7 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sources.ingest import IngestResult, ingest_file
+from sources.batch import ingest_files
+from sources.ingest import IngestResult
 from sources.landing import LandingFile, Refused, scan_landing
 from sources.registry import StateDir
 from sources import reports
@@ -39,15 +40,15 @@ def mtime_observations(landing: Path, department: str) -> dict[str, dict]:
 
 
 def sweep_department(landing: Path, department: str, state: StateDir, *, quiet_seconds: float,
-                     now: float | None = None) -> DepartmentSweep:
+                     now: float | None = None, workers: int | None = 1) -> DepartmentSweep:
+    """``workers``: files ingested at once (``None``: every core; see ``sources.batch``)."""
     now = time.time() if now is None else now
     scan = scan_landing(landing, mtime_observations(landing, department), now=now,
                         quiet_seconds=quiet_seconds, departments=(department,))
     sweep = DepartmentSweep(department, waiting=scan.waiting, refused=scan.refused)
     # Earlier reports first: a report written below for the same file is newer and must win.
     reports.deliver_pending(state.root, landing, department)
-    for found in scan.ready:
-        sweep.results.append(ingest_file(found.path, department, state))
+    sweep.results = ingest_files([(found.path, department) for found in scan.ready], state, workers=workers)
     for refused in scan.refused:
         error = UnreadableFile(refused.reason, "文件是指向接收文件夹之外的链接，出于安全原因未读取。",
                                "请直接放入文件本身，而不是快捷方式或链接。",

@@ -14,7 +14,8 @@ PROCESS_FIELDS = {"exit_code", "wall_seconds", "cpu_seconds", "user_seconds", "s
 SUMMARY_FIGURES = {
     "synth_seconds", "synth_cpu_seconds", "synth_peak_rss_mb", "rows",
     "ingest_seconds", "ingest_cpu_seconds", "ingest_rows", "ingest_rows_per_second", "ingest_peak_rss_mb",
-    "plain_read_csv_seconds", "plain_read_all_seconds", "ingest_vs_plain_read_ratio",
+    "plain_read_csv_seconds", "plain_read_all_seconds", "ingest_vs_plain_read_ratio", "ingest_vs_plain_read_ratio_csv",
+    "ingest_workers",
     "ingest_vs_plain_read_ratio_all", "ingest_vs_plain_read_cpu_ratio", "ingest_vs_plain_read_cpu_ratio_all",
     "linkage_seconds", "linkage_cpu_seconds", "linkage_peak_rss_mb", "linkage_records",
     "warehouse_seconds", "warehouse_cpu_seconds", "warehouse_build_seconds", "warehouse_publish_seconds",
