@@ -109,6 +109,20 @@ def dictionary(
     console.print(f"wrote {write_dictionary(path, out)}")
 
 
+@app.command("readme-examples")
+def readme_examples(
+    readme: Annotated[Path, typer.Option(help="README whose example outputs to rewrite.")] = Path("README.md"),
+    warehouse: Annotated[Optional[Path], typer.Option(help="Published warehouse file (the demo's).")] = None,
+) -> None:
+    """Rerun the README's example queries and write their outputs under them."""
+    from warehouse.readme_examples import refresh_readme
+
+    path = warehouse or HearthSettings.from_env().warehouse
+    _open_warehouse(path).close()
+    for name in refresh_readme(readme, path):
+        console.print(f"refreshed {name}")
+
+
 def main() -> None:
     from pipelines.privacy import restrict_new_files
 
