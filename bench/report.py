@@ -61,6 +61,8 @@ def summarise(run: dict, targets: dict) -> dict:
         "person_f1": (quality.get("person") or {}).get("f1"),
         "household_f1": (quality.get("household") or {}).get("f1"),
         "person_id_stability": stability.get("person"), "household_id_stability": stability.get("household"),
+        "household_entity_id_stability": stability.get("household_entity"),
+        "household_every_pair_id_stability": stability.get("household_every_pair"),
     }
     summary["targets"] = {name: target_check(summary.get(name), target, run["households"])
                           for name, target in targets.items()}
@@ -170,8 +172,10 @@ def markdown(results: dict) -> str:
     row("person F1", [number_cell(s(r, "person_f1"), 4) for r in runs], "≥ 0.995")
     row("household F1", [number_cell(s(r, "household_f1"), 4) for r in runs], "≥ 0.98")
     if any(s(r, "person_id_stability") is not None for r in runs):
-        row("ID stability (person / household)", [
-            f"{number_cell(s(r, 'person_id_stability'), 4)} / {number_cell(s(r, 'household_id_stability'), 4)}"
+        row("ID stability: person / household, per member / per household / every pair", [
+            " / ".join(number_cell(s(r, name), 4) for name in (
+                "person_id_stability", "household_id_stability", "household_entity_id_stability",
+                "household_every_pair_id_stability"))
             for r in runs], "≥ 0.999")
     failures = [(r["households"], name, phase.get("error") or phase.get("skipped") or "failed")
                 for r in runs for name, phase in r.get("phases", {}).items() if not phase.get("ok")]

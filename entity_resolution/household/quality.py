@@ -73,7 +73,9 @@ def id_stability(first: pl.DataFrame, second: pl.DataFrame, truth: pl.DataFrame)
     run's last snapshot are its truth members at the second's; each member
     must keep its ``household_id``: the household holding most of the
     member's mentions at the first run's last snapshot in the first run, and
-    at the second's in the second. (Counting every pair of households a
+    at the second's in the second. ``household_entity`` counts households
+    instead of members: a household kept its ID when the ID most of its
+    members' records carry is the same in both runs. (Counting every pair of households a
     member's mentions sit in, as an earlier version did, scores a member
     whose records are split over two households the same way in both runs
     as half lost although nothing changed.)
@@ -108,6 +110,21 @@ def id_stability(first: pl.DataFrame, second: pl.DataFrame, truth: pl.DataFrame)
         home(a, last_1, "h1").join(home(b, last_2, "h2"), on="person_key")
         .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
     )
+
+    def main_id(frame: pl.DataFrame, date, name: str) -> pl.DataFrame:
+        # Per household rather than per member: the ID most of its members' records carry (ties: the smaller).
+        return (
+            frame.filter(pl.col("snapshot_date") == date).join(unchanged, on="household_key", how="semi")
+            .group_by("household_key", "household_id").len()
+            .sort(["household_key", "len", "household_id"], descending=[False, True, False])
+            .unique("household_key", keep="first")
+            .select("household_key", pl.col("household_id").alias(name))
+        )
+
+    kept_entities = (
+        main_id(a, last_1, "h1").join(main_id(b, last_2, "h2"), on="household_key")
+        .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
+    )
     # The earlier count (every pair), kept so that figures measured before can be compared.
     ids_1 = a.filter(pl.col("snapshot_date") == last_1).select("person_key", "household_key", h1="household_id")
     ids_2 = b.filter(pl.col("snapshot_date") == last_2).select("person_key", h2="household_id")
@@ -117,4 +134,5 @@ def id_stability(first: pl.DataFrame, second: pl.DataFrame, truth: pl.DataFrame)
         .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
     )
     return {"person": round(person or 0.0, 5), "household": round(kept_households or 0.0, 5),
+            "household_entity": round(kept_entities or 0.0, 5),
             "household_every_pair": round(every_pair or 0.0, 5)}

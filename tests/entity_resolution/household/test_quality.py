@@ -48,6 +48,7 @@ def test_a_member_whose_records_sit_in_two_households_the_same_way_in_both_runs_
     ])
     stability = id_stability(first, second, TRUTH)
     assert stability["household"] == 1.0
+    assert stability["household_entity"] == 1.0
     # counting every pair of households, A's (h1, h9) and (h9, h1) were lost
     assert stability["household_every_pair"] == pytest.approx(4 / 6, abs=1e-5)
 
@@ -67,4 +68,24 @@ def test_a_member_whose_household_id_changed_is_lost():
     ])
     stability = id_stability(first, second, TRUTH)
     assert stability["household"] == pytest.approx(2 / 3, abs=1e-5)
+    # per household: X's main ID (h1, two records of three) and Y's (h3) stayed
+    assert stability["household_entity"] == 1.0
     assert stability["person"] == 4 / 5
+
+
+def test_a_household_whose_main_id_changed_is_lost_per_household():
+    first = mentions([
+        ("health", "H1", D1, "p1", "h1"), ("water", "W1", D1, "p1", "h1"), ("health", "H2", D1, "p2", "h1"),
+        ("health", "H3", D1, "p3", "h3"), ("housing", "F3", D1, "p3", "h3"),
+    ])
+    second = mentions([
+        (dep, rec, day, person, hh)
+        for day in (D1, D2)
+        for dep, rec, person, hh in [
+            ("health", "H1", "p1", "h5"), ("water", "W1", "p1", "h5"), ("health", "H2", "p2", "h1"),
+            ("health", "H3", "p3", "h3"), ("housing", "F3", "p3", "h3"),
+        ]
+    ])
+    stability = id_stability(first, second, TRUTH)
+    assert stability["household_entity"] == 0.5  # X now mostly h5; Y kept h3
+    assert stability["household"] == pytest.approx(2 / 3, abs=1e-5)  # A lost, B and C kept
