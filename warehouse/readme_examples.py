@@ -9,6 +9,8 @@ today rather than what it returned when the example was written.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
@@ -23,9 +25,16 @@ def queries(readme: str) -> dict[str, str]:
     return {match["name"]: match["sql"] for match in QUERY.finditer(readme)}
 
 
-def render(conn: duckdb.DuckDBPyConnection, sql: str) -> str:
-    """What ``.show()`` prints for the query (DuckDB's box layout, long values cut)."""
-    return str(conn.sql(sql)).rstrip("\n") + "\n"
+#: Characters per output line: what a README page shows without scrolling far.
+WIDTH = 140
+
+
+def render(conn: duckdb.DuckDBPyConnection, sql: str, width: int = WIDTH) -> str:
+    """What ``.show()`` prints for the query (DuckDB's box layout, long values cut), whatever the terminal."""
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        conn.sql(sql).show(max_width=width)
+    return printed.getvalue().rstrip("\n") + "\n"
 
 
 def refresh(readme: str, conn: duckdb.DuckDBPyConnection) -> tuple[str, list[str]]:

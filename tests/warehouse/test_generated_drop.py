@@ -17,7 +17,7 @@ import pytest
 from pipelines.run import run_pipeline
 from pipelines.settings import HearthSettings
 from warehouse.quality import rule_quality
-from warehouse.readme_examples import queries, refresh
+from warehouse.readme_examples import queries, refresh, render
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -76,7 +76,7 @@ def test_readme_outputs_are_rewritten_from_the_warehouse(published):
     with duckdb.connect(str(published[0]), read_only=True) as conn:
         text, refreshed = refresh(readme, conn)
         again, _ = refresh(text, conn)
-        expected = str(conn.sql(queries(readme)["fail_by_rule"]))
+        expected = render(conn, queries(readme)["fail_by_rule"])
     assert set(refreshed) == set(queries(readme))  # every example has an output block
     assert expected.strip() in text and again == text
     assert queries(text) == queries(readme)  # the queries themselves untouched
