@@ -14,6 +14,7 @@ import time
 import dagster as dg
 
 from pipelines.ingest.assets import ingest_asset_key
+from sources.reports import os_error_text
 from pipelines.ingest.sweep import mtime_observations
 from pipelines.resources import HearthResource
 from pipelines.settings import DEPARTMENTS
@@ -48,9 +49,18 @@ def build_folder_sensor(department: str, job,
         requested: dict[str, str] = cursor.get("requested", {})
         # Files never seen before count as quiet since their mtime (a file being
         # written has a fresh mtime); files seen before must also keep their size.
-        observations = mtime_observations(settings.landing, department) | cursor.get("observations", {})
-        scan = scan_landing(settings.landing, observations, now=time.time(),
-                            quiet_seconds=settings.quiet_seconds, departments=(department,))
+        try:
+            observations = mtime_observations(settings.landing, department) | cursor.get("observations", {})
+            scan = scan_landing(settings.landing, observations, now=time.time(),
+                                quiet_seconds=settings.quiet_seconds, departments=(department,))
+        except OSError as error:
+            # A folder Hearth may not read (permissions, a share gone away): say so on every tick, in
+            # words, and keep the cursor, so that nothing is requested twice once it can be read again.
+            where = error.filename or settings.landing / department
+            message = (f"Cannot read the landing folder {where} ({os_error_text(error)}). Give the account "
+                       f"that runs Hearth read access to it; this sensor looks again at its next tick.")
+            context.log.error(message)
+            return dg.SensorResult(run_requests=[], cursor=context.cursor, skip_reason=dg.SkipReason(message))
         runs = []
         for found in scan.ready:
             if requested.get(found.key) == found.version:

@@ -83,3 +83,37 @@ def test_reports_and_hidden_files_start_nothing(landing):
     result = _evaluate(sensor, landing)
     assert result.run_requests == []
     assert json.loads(result.cursor)["requested"] == {}
+
+
+def test_a_folder_that_cannot_be_read_skips_with_a_reason_and_keeps_the_cursor(landing, monkeypatch):
+    import errno
+
+    sensor = build_folder_sensor("education", INGEST_JOBS["education"])
+    path = landing / "education" / "529901_20260105.csv"
+    path.write_text(CSV, encoding="utf-8")
+    _age(path, 60)
+    first = _evaluate(sensor, landing)
+    assert len(first.run_requests) == 1
+
+    real_scandir = os.scandir
+
+    def refuse(folder):
+        if str(folder).startswith(str(landing)):
+            raise PermissionError(errno.EACCES, "Permission denied", str(folder))
+        return real_scandir(folder)
+
+    with monkeypatch.context() as refused:  # tests run as root, where chmod stops nothing
+        refused.setattr(os, "scandir", refuse)
+        blocked = _evaluate(sensor, landing, cursor=first.cursor)
+    assert blocked.run_requests == []
+    assert blocked.cursor == first.cursor
+    reason = blocked.skip_reason.skip_message
+    assert f"Cannot read the landing folder {landing / 'education'}" in reason
+    assert "Permission denied" in reason and "read access" in reason
+
+    # Readable again: the file already requested starts nothing; a new one starts one run.
+    new = landing / "education" / "529902_20260105.csv"
+    new.write_text(CSV, encoding="utf-8")
+    _age(new, 60)
+    back = _evaluate(sensor, landing, cursor=blocked.cursor)
+    assert [r.tags["hearth/file"] for r in back.run_requests] == ["education/529902_20260105.csv"]
