@@ -10,9 +10,10 @@ ingesting the files one by one, in the order given:
 - files of equal size go to the same worker, one after the other: only they
   can hold identical bytes, and the second of two identical files must find
   the first in the registry to be recorded as its ``duplicate``;
-- the calling process works too, and the helper processes outlive the call:
-  their start-up (importing polars and the normalisers, one to two seconds)
-  is paid once per process, not once per department, and overlaps useful work;
+- the calling process works too, alone until the helpers have started, and
+  the helpers outlive the call: their start-up (importing polars and the
+  normalisers, one to two seconds) is paid once per process, not once per
+  department, and never waited for;
 - small batches stay in one process: starting a helper costs more than it
   saves below ``min_parallel_bytes``.
 
@@ -36,7 +37,7 @@ from sources.ingest import IngestResult, ingest_file
 from sources.registry import StateDir
 
 #: Below this many bytes in all, files are ingested in the calling process only.
-MIN_PARALLEL_BYTES = 16 * 1024 * 1024
+MIN_PARALLEL_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,7 @@ def _size(path: Path) -> int:
 
 
 def _groups_by_size(batch: list[FileToIngest]) -> list[list[FileToIngest]]:
-    """Files of equal size together, in the order given; largest groups first (the longest work
-    starts first, so the workers finish together)."""
+    """Files of equal size together, in the order given; largest groups first."""
     by_size: dict[int, list[FileToIngest]] = {}
     for item in batch:
         by_size.setdefault(item.size, []).append(item)
@@ -104,19 +104,27 @@ def _ingest_group(group: list[FileToIngest], state: StateDir) -> list[IngestResu
     return [ingest_file(f.path, f.department, state, arrived=f.arrived) for f in group]
 
 
-_helpers: dict[int, ProcessPoolExecutor] = {}
+@dataclass
+class _Helpers:
+    pool: ProcessPoolExecutor
+    #: done once every helper has imported the normalisers: until then this process works alone
+    ready: Future
 
 
-def _helper_pool(helpers: int) -> ProcessPoolExecutor:
+_helpers: dict[int, _Helpers] = {}
+
+
+def _helper_pool(helpers: int) -> _Helpers:
     """The helper processes of this process, started on first use and kept for later batches
     (Python shuts them down at exit)."""
     if helpers not in _helpers:
         for old in _helpers.values():
-            old.shutdown(wait=False, cancel_futures=True)
+            old.pool.shutdown(wait=False, cancel_futures=True)
         _helpers.clear()
         # spawn, not fork: polars' thread pool does not survive a fork
-        _helpers[helpers] = ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"),
-                                                initializer=_start_helper)
+        pool = ProcessPoolExecutor(max_workers=helpers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_helper)
+        _helpers[helpers] = _Helpers(pool, pool.submit(os.getpid))
     return _helpers[helpers]
 
 
@@ -127,13 +135,15 @@ def _start_helper() -> None:
 def _ingest_in_parallel(groups: list[list[FileToIngest]], state: StateDir, helpers: int) -> list[list[IngestResult]]:
     pending = deque(enumerate(groups))
     results: dict[int, list[IngestResult]] = {}
-    pool = _helper_pool(helpers)
+    helper = _helper_pool(helpers)
     running: dict[Future, int] = {}
     try:
         while pending or running:
-            while pending and len(running) < helpers:
-                index, group = pending.popleft()
-                running[pool.submit(_ingest_group, group, state)] = index
+            while pending and len(running) < helpers and helper.ready.done():
+                # helpers from the small end, this process from the large end: both ends meet at about
+                # the same time, and this process seldom waits on a helper's last file
+                index, group = pending.pop()
+                running[helper.pool.submit(_ingest_group, group, state)] = index
             if pending:
                 index, group = pending.popleft()
                 results[index] = _ingest_group(group, state)

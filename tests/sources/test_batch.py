@@ -65,6 +65,7 @@ def test_side_by_side_equals_one_by_one(copy_drop, tmp_path, monkeypatch):
         return real(groups, state, helpers)
 
     monkeypatch.setattr(batch, "_ingest_in_parallel", spy)
+    batch._helper_pool(1).ready.result()  # started: the helper takes its share of the files
     side_by_side = batch.ingest_files(files, StateDir(tmp_path / "parallel"), workers=2, min_parallel_bytes=0,
                                       arrived=ARRIVED)
     assert went_parallel == [1]
@@ -118,13 +119,13 @@ def test_a_helper_that_dies_costs_time_not_files(copy_drop, tmp_path):
     import os
     import signal
 
-    pool = batch._helper_pool(1)
-    pool.submit(os.getpid).result()  # the helper is up
-    for process in list(pool._processes.values()):
+    helpers = batch._helper_pool(1)
+    helpers.ready.result()  # the helper is up
+    for process in list(helpers.pool._processes.values()):
         os.kill(process.pid, signal.SIGKILL)
     files = [(path, "health") for path in sorted((copy_drop / "health").iterdir()) if path.is_file()]
     results = batch.ingest_files(files, StateDir(tmp_path / "state"), workers=2, min_parallel_bytes=0)
     assert [r.file_name for r in results] == [path.name for path, _ in files]
     assert {r.status for r in results} == {"ingested"}
     assert not any(r.already_known for r in results)
-    assert batch._helper_pool(1) is not pool  # a fresh pool next time
+    assert batch._helper_pool(1) is not helpers  # a fresh pool next time
