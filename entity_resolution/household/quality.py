@@ -95,36 +95,25 @@ def id_stability(first: pl.DataFrame, second: pl.DataFrame, truth: pl.DataFrame)
 
     unchanged = members(a, last_1).join(members(b, last_2), on=["household_key", "members"], how="semi")
 
-    def home(frame: pl.DataFrame, date, name: str) -> pl.DataFrame:
-        # A member whose records sit in two households (one person's records not all linked to each
-        # other) has one home: the household holding most of them (ties: the smaller ID).
+    def main_household(frame: pl.DataFrame, date, of: str) -> pl.DataFrame:
+        # The household ID most of the records of each ``of`` carry at ``date`` (ties: the smaller ID).
+        # Per member: a member whose records sit in two households (one person's records not all
+        # linked to each other) has one home. Per household: the ID the household is known by.
         return (
             frame.filter(pl.col("snapshot_date") == date).join(unchanged, on="household_key", how="semi")
-            .group_by("person_key", "household_id").len()
-            .sort(["person_key", "len", "household_id"], descending=[False, True, False])
-            .unique("person_key", keep="first")
-            .select("person_key", pl.col("household_id").alias(name))
+            .group_by(of, "household_id").len()
+            .sort([of, "len", "household_id"], descending=[False, True, False])
+            .unique(of, keep="first")
+            .select(of, "household_id")
         )
 
-    kept_households = (
-        home(a, last_1, "h1").join(home(b, last_2, "h2"), on="person_key")
-        .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
-    )
-
-    def main_id(frame: pl.DataFrame, date, name: str) -> pl.DataFrame:
-        # Per household rather than per member: the ID most of its members' records carry (ties: the smaller).
+    def kept(of: str) -> float | None:
         return (
-            frame.filter(pl.col("snapshot_date") == date).join(unchanged, on="household_key", how="semi")
-            .group_by("household_key", "household_id").len()
-            .sort(["household_key", "len", "household_id"], descending=[False, True, False])
-            .unique("household_key", keep="first")
-            .select("household_key", pl.col("household_id").alias(name))
+            main_household(a, last_1, of).join(main_household(b, last_2, of), on=of, suffix="_2")
+            .select(kept=(pl.col("household_id") == pl.col("household_id_2")).mean()).item()
         )
 
-    kept_entities = (
-        main_id(a, last_1, "h1").join(main_id(b, last_2, "h2"), on="household_key")
-        .select(kept=(pl.col("h1") == pl.col("h2")).mean()).item()
-    )
+    kept_households, kept_entities = kept("person_key"), kept("household_key")
     # The earlier count (every pair), kept so that figures measured before can be compared.
     ids_1 = a.filter(pl.col("snapshot_date") == last_1).select("person_key", "household_key", h1="household_id")
     ids_2 = b.filter(pl.col("snapshot_date") == last_2).select("person_key", h2="household_id")
