@@ -32,11 +32,17 @@ def _age(path, seconds):
     os.utime(path, (stamp, stamp))
 
 
+def _settled(landing, name, text=CSV):
+    """An education file written a minute ago: ready at the next tick."""
+    path = landing / "education" / name
+    path.write_text(text, encoding="utf-8")
+    _age(path, 60)
+    return path
+
+
 def test_new_same_and_changed_file(landing, monkeypatch):
     sensor = build_folder_sensor("education", INGEST_JOBS["education"])
-    path = landing / "education" / "529901_20260105.csv"
-    path.write_text(CSV, encoding="utf-8")
-    _age(path, 60)
+    path = _settled(landing, "529901_20260105.csv")
 
     first = _evaluate(sensor, landing)
     assert len(first.run_requests) == 1
@@ -89,9 +95,7 @@ def test_a_folder_that_cannot_be_read_skips_with_a_reason_and_keeps_the_cursor(l
     import errno
 
     sensor = build_folder_sensor("education", INGEST_JOBS["education"])
-    path = landing / "education" / "529901_20260105.csv"
-    path.write_text(CSV, encoding="utf-8")
-    _age(path, 60)
+    _settled(landing, "529901_20260105.csv")
     first = _evaluate(sensor, landing)
     assert len(first.run_requests) == 1
 
@@ -112,8 +116,6 @@ def test_a_folder_that_cannot_be_read_skips_with_a_reason_and_keeps_the_cursor(l
     assert "Permission denied" in reason and "read access" in reason
 
     # Readable again: the file already requested starts nothing; a new one starts one run.
-    new = landing / "education" / "529902_20260105.csv"
-    new.write_text(CSV, encoding="utf-8")
-    _age(new, 60)
+    _settled(landing, "529902_20260105.csv")
     back = _evaluate(sensor, landing, cursor=blocked.cursor)
     assert [r.tags["hearth/file"] for r in back.run_requests] == ["education/529902_20260105.csv"]
