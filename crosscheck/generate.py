@@ -655,7 +655,7 @@ def spell_id(id18: str, age: int, department: str, role: str, rng: random.Random
         tags.append("id_blank")
         return None
     roll = (roll - blank) / (1 - blank) / careful
-    if roll < 0.03:
+    if roll < 0.03 and id18.isdigit():  # Excel turns an ID ending in X into text, not a number
         tags.append("id_excel")
         return Excel.Number(float(id18), f"{float(id18):.5E}")
     if roll < 0.05 and id18[6:8] == "19":

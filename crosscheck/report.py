@@ -31,7 +31,7 @@ def accounting(landing: Path, state_dir: Path) -> pl.DataFrame:
             copies.filter(pl.col("copy_status") == "ingested"), on=["department", "file_name"], how="semi")
         joined = joined.with_columns(
             double_read=pl.col("file_name").is_in(both_read["file_name"].implode())
-            | pl.col("copy_of").is_in(both_read["file_name"].implode()))
+            | pl.col("copy_of").is_in(both_read["file_name"].implode()).fill_null(False))
         joined = joined.join(copies, on=["department", "file_name"], how="left").with_columns(
             pl.when((pl.col("status") == "duplicate") & (pl.col("copy_status") == "ingested"))
             .then(pl.col(f"copy_{c}")).otherwise(pl.col(c)).alias(c) for c in counts
