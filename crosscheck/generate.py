@@ -961,6 +961,9 @@ def write_file(path: Path, department: str, rows: list[Row], style: Style, on: d
             broken = dict(spelled, record_id=f"TMP{rng.randrange(10**6):06d}", **{name_column: None})
             cells.append(as_cells(broken))  # a row missing the name
             record.expect_quarantined += 1
+    while style.format == "xlsx" and cells and cells[-1] is None:
+        cells.pop()  # an empty last row of a sheet is not stored at all: there is no row to count
+        record.expect_blank -= 1
     title = []
     if style.title_rows >= 1:
         title.append(f"{COUNTY_NAME.get(path.name[:6], '云岭州')}{on.year}年{DEPARTMENT_TITLE[department]}")
