@@ -24,7 +24,6 @@ import csv
 import io
 import os
 import random
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -1082,7 +1081,3 @@ def generate(landing: Path, households: int = 3000, seed: int = 1, snapshots: tu
     file_frame.write_parquet(out / "files.parquet")
     pl.concat(rules).write_parquet(out / "household_rules.parquet")
     return Drop(landing, files, truth_frame, snapshots)
-
-
-def nfkc(text: str) -> str:
-    return unicodedata.normalize("NFKC", text)
