@@ -9,7 +9,11 @@ column (persons already linked). Evidence, strongest first:
 2. health ``family_no``: members enrolled together. Not updated promptly when
    a household splits, so it never overrides civil affairs: a person already
    anchored by a case keeps it, and a ``family_no`` group that spans two cases
-   lends each un-anchored member the case most of the group holds. Outside
+   lends each un-anchored member the case most of the group holds, except a
+   case the newest roster took that member off and that member shares no
+   phone or child with (``left_their_case``, ``_still_apart``: the son who
+   moved his family out of his widowed mother's household is still on her
+   health family, but no longer on her case). Outside
    the cases, each health family is a household; a child whose guardians are
    all in another family lives with them (the child alone moves, the two
    families stay two households).
@@ -81,6 +85,24 @@ def mentions_as_of(mentions: pl.DataFrame, date: dt.date) -> pl.DataFrame:
     return upto.join(latest, on=["department", "county"], how="left", nulls_equal=True).filter(
         pl.col("snapshot_date") == pl.col("latest")
     ).drop("latest")
+
+
+def left_their_case(coded: pl.DataFrame, date: dt.date) -> pl.DataFrame:
+    """``person_id, anchor``: persons an earlier civil-affairs roster had on a case that the roster in
+    force at ``date`` still holds, without them (a coded frame). A case that ended altogether is not
+    a split: its members are not listed."""
+    cases = coded.filter(pl.col("case_group").is_not_null() & (pl.col("snapshot_date") <= date)).select(
+        "county", "snapshot_date", "person_id", "case_group"
+    )
+    latest = pl.col("snapshot_date") == pl.col("snapshot_date").max().over("county")
+    now = cases.filter(latest)
+    return (
+        cases.filter(~latest)
+        .join(now.select("case_group").unique(), on="case_group", how="semi")
+        .join(now.select("person_id", "case_group"), on=["person_id", "case_group"], how="anti")
+        .select("person_id", anchor=pl.col("case_group").cast(pl.Int64) + ANCHOR_CASE)
+        .unique()
+    )
 
 
 def guardianships(coded: pl.DataFrame) -> pl.DataFrame:
@@ -209,8 +231,12 @@ def form_households(
     return _decode(_form(coded, _encode_previous(previous, persons), heads), persons)
 
 
-def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool) -> pl.DataFrame:
-    """``form_households`` on a coded frame (``encode``) with ``previous`` on person codes; clusters are anchors."""
+def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool,
+          refused: pl.DataFrame | None = None) -> pl.DataFrame:
+    """``form_households`` on a coded frame (``encode``) with ``previous`` on person codes; clusters are anchors.
+
+    ``refused``: ``person_id, anchor`` pairs no evidence may join (``left_their_case``).
+    """
     persons = coded.select("person_id").unique()
     groups = evidence_groups(coded)
 
@@ -232,11 +258,13 @@ def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool) -> pl
     #      person linkage may have put on the wrong namesake) would fuse two
     #      enrolled households. It does place everyone else.
     weak = groups.filter(pl.col("priority") > PRIORITY_CASE)
+    if refused is not None and refused.height:
+        refused = _still_apart(refused, weak, anchors)
     enrolled = weak.filter(pl.col("priority") == PRIORITY_FAMILY).select("person_id").unique()
     adopting = weak.filter(
         (pl.col("priority") < PRIORITY_CONTACT) | ~pl.col("person_id").is_in(enrolled.get_column("person_id").implode())
     )
-    anchors = _adopt_anchors(anchors, adopting, weak)
+    anchors = _adopt_anchors(anchors, adopting, weak, refused)
 
     # Persons still un-anchored share only weak groups with each other. The
     # households of health families (with the guardians and children their
@@ -245,7 +273,7 @@ def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool) -> pl
     loose = adopting.join(anchors.select("person_id"), on="person_id", how="anti")
     families = _components(loose.filter(pl.col("priority") == PRIORITY_FAMILY))
     families = _children_follow_guardians(families, guardianships(coded))
-    anchors = _adopt_anchors(pl.concat([anchors, families]), loose, weak)
+    anchors = _adopt_anchors(pl.concat([anchors, families]), loose, weak, refused)
     components = _components(loose.join(anchors.select("person_id"), on="person_id", how="anti"))
     membership = pl.concat([anchors, components])
     solo = persons.join(membership, on="person_id", how="anti").select(
@@ -262,7 +290,18 @@ def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool) -> pl
     return membership.rename({"anchor": "cluster"}).join(_heads(coded, membership), on="person_id", how="left")
 
 
-def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.DataFrame) -> pl.DataFrame:
+def _still_apart(left: pl.DataFrame, weak: pl.DataFrame, case_anchors: pl.DataFrame) -> pl.DataFrame:
+    """Of the persons taken off a case (``left_their_case``), those who share neither a phone nor a
+    guardianship with anyone the case still holds. A roster also drops a member who stays at home
+    (found work, no longer covered); one who moved out shares no phone and signs for no child there."""
+    ties = weak.filter(pl.col("priority").is_in([PRIORITY_GUARDIAN, PRIORITY_CONTACT])).select("person_id", "group")
+    case_ties = ties.join(case_anchors.select("person_id", "anchor"), on="person_id").select("group", "anchor").unique()
+    still_tied = left.join(ties, on="person_id").join(case_ties, on=["group", "anchor"], how="semi")
+    return left.join(still_tied.select("person_id", "anchor"), on=["person_id", "anchor"], how="anti")
+
+
+def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.DataFrame,
+                   refused: pl.DataFrame | None = None) -> pl.DataFrame:
     """``anchors`` plus, round after round, each ``pending`` person's anchor: the one its strongest group holds most.
 
     ``pending`` and ``holders`` are evidence rows (``person_id, group,
@@ -282,8 +321,11 @@ def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.Dat
     )
     for _ in range(MAX_ROUNDS):
         # per person: the strongest group holding an anchor, its most common anchor, ties the smaller label
+        offered = pending.join(group_anchor, on=["group", "priority"])
+        if refused is not None and refused.height:
+            offered = offered.join(refused, on=["person_id", "anchor"], how="anti")
         candidates = (
-            pending.join(group_anchor, on=["group", "priority"])
+            offered
             .group_by("person_id", *group_keys).agg(pl.col("n").sum())
             .filter(pl.col("priority") == pl.col("priority").min().over("person_id"))
             .filter(pl.col("n") == pl.col("n").max().over("person_id"))
@@ -557,7 +599,9 @@ def households_by_snapshot(
                 if earlier.height:
                     before = earlier.filter(pl.col("snapshot_date") == earlier["snapshot_date"].max())
         clusters = _decode(
-            _form(mentions_as_of(coded, date), _encode_previous(before, persons), heads=stable_ids), persons
+            _form(mentions_as_of(coded, date), _encode_previous(before, persons), heads=stable_ids,
+                  refused=left_their_case(coded, date)),
+            persons,
         )
         before_frame = None if before is None else before.select(
             member="person_id", id="household_id",

@@ -94,6 +94,52 @@ def test_newer_civil_affairs_split_beats_stale_family_no():
         NAMES.pop("baby")
 
 
+def _taken_off_the_case(son_family_phone: str) -> dict[dt.date, dict[str, str]]:
+    """The widow's case drops her son's family at D2 and they get no case of their own; health
+    still enrols all four under her family_no. Household IDs per person at each date."""
+    phones = {WIDOW: "13912345678", SON: son_family_phone, WIFE: son_family_phone, GRANDSON: son_family_phone}
+    everyone = [(WIDOW, "户主"), (SON, "子"), (WIFE, "儿媳"), (GRANDSON, "孙子")]
+    frames = {
+        "civil_affairs": pl.concat([
+            civil(D1, [(p, "CA1", rel) for p, rel in everyone]), civil(D2, [(WIDOW, "CA1", "户主")]),
+        ], how="diagonal_relaxed"),
+        "health": pl.concat([
+            frame("health", d, [{"record_id": f"H{i}", "name": NAMES[p], "id_number": p, "family_no": "F1",
+                                 "village_code": V, "phone": phones[p]} for i, (p, _) in enumerate(everyone)])
+            for d in (D1, D2)
+        ], how="diagonal_relaxed"),
+    }
+    membership, _ = households_by_snapshot(with_person_ids(build_mentions(frames)))
+    return {d: dict(membership.filter(pl.col("snapshot_date") == d).select("person_id", "household_id").iter_rows())
+            for d in (D1, D2)}
+
+
+def test_family_taken_off_the_case_and_sharing_no_phone_has_left_despite_a_stale_family_no():
+    at = _taken_off_the_case(son_family_phone="13687654321")
+    assert len(set(at[D1].values())) == 1
+    assert at[D2][WIDOW] == at[D1][WIDOW]
+    assert at[D2][SON] == at[D2][WIFE] == at[D2][GRANDSON] != at[D2][WIDOW]
+
+
+def test_members_taken_off_the_case_who_share_its_phone_still_live_there():
+    # a roster also drops members who stay at home (found work, no longer covered)
+    at = _taken_off_the_case(son_family_phone="13912345678")
+    assert len(set(at[D2].values())) == 1 and at[D2][SON] == at[D1][WIDOW]
+
+
+def test_a_case_that_ended_altogether_splits_nobody():
+    frames = {
+        # the next roster holds other households only: CA1 left assistance
+        "civil_affairs": pl.concat([
+            civil(D1, [(WIDOW, "CA1", "户主"), (SON, "CA1", "子")]), civil(D2, [(GRANDSON, "CA7", "户主")]),
+        ], how="diagonal_relaxed"),
+        "health": pl.concat([health(d, [(WIDOW, "F1"), (SON, "F1")]) for d in (D1, D2)], how="diagonal_relaxed"),
+    }
+    membership, _ = households_by_snapshot(with_person_ids(build_mentions(frames)))
+    at_d2 = dict(membership.filter(pl.col("snapshot_date") == D2).select("person_id", "household_id").iter_rows())
+    assert at_d2[WIDOW] == at_d2[SON]
+
+
 def test_guardian_links_student_household_and_phone_attaches_isolated_water_record():
     frames = {
         "education": frame("education", D1, [{
