@@ -11,7 +11,7 @@ column (persons already linked). Evidence, strongest first:
    anchored by a case keeps it, and a ``family_no`` group that spans two cases
    lends each un-anchored member the case most of the group holds, except a
    case the newest roster took that member off and that member shares no
-   phone or child with (``left_their_case``, ``_still_apart``: the son who
+   phone, child or home with (``left_their_case``, ``_still_apart``: the son who
    moved his family out of his widowed mother's household is still on her
    health family, but no longer on her case). Outside
    the cases, each health family is a household; a child whose guardians are
@@ -114,7 +114,7 @@ def guardianships(coded: pl.DataFrame) -> pl.DataFrame:
 HOUSEHOLD_COLUMNS = (
     "mention_id", "person_id", "snapshot_date", "department", "county", "role", "case_no", "family_no", "relation",
     "guardian_relation", "student_mention_id", "phone", "village_code", "id_status", "name_pinyin", "birth_date",
-    "gender",
+    "gender", "address",
 )
 GROUP_COLUMNS = ("case_group", "guardian_group", "family_group", "phone_group")
 
@@ -155,8 +155,16 @@ def encode(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     students = m.select("mention_id", code=person_code).filter(
         pl.col("mention_id").is_in(m.get_column("student_mention_id").drop_nulls().implode())
     )
+    # where the record says the person lives, village and group (组), for telling a split (``_still_apart``);
+    # the group read once per distinct address: there are about 40 times fewer than mentions
+    addresses = m.select("address").unique().drop_nulls().with_columns(group=address_group()).drop_nulls("group")
+    group = pl.col("address").replace_strict(addresses.get_column("address"), addresses.get_column("group"),
+                                             default=None, return_dtype=pl.String)
     coded = m.with_columns(
         person_code.alias("person_code"),
+        home=pl.when(pl.col("village_code").is_not_null() & group.is_not_null()).then(
+            pl.concat_str([pl.col("village_code"), group], separator="|").hash()
+        ),
         *(keys.get_column(c).replace_strict(group_keys, _numbers(group_keys), default=None, return_dtype=pl.UInt32)
           for c in GROUP_COLUMNS),
         student_person=pl.col("student_mention_id").replace_strict(
@@ -164,7 +172,7 @@ def encode(mentions: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
         ),
     )
     persons = coded.select(code="person_code", person_id="person_id").unique("code")
-    coded = coded.drop("person_id", "mention_id", "student_mention_id", "case_no", "family_no", "phone").rename(
+    coded = coded.drop("person_id", "mention_id", "student_mention_id", "case_no", "family_no", "phone", "address").rename(
         {"person_code": "person_id"}
     )
     return coded, persons
@@ -259,7 +267,7 @@ def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool,
     #      enrolled households. It does place everyone else.
     weak = groups.filter(pl.col("priority") > PRIORITY_CASE)
     if refused is not None and refused.height:
-        refused = _still_apart(refused, weak, anchors)
+        refused = _still_apart(refused, weak, anchors, coded)
     enrolled = weak.filter(pl.col("priority") == PRIORITY_FAMILY).select("person_id").unique()
     adopting = weak.filter(
         (pl.col("priority") < PRIORITY_CONTACT) | ~pl.col("person_id").is_in(enrolled.get_column("person_id").implode())
@@ -290,14 +298,22 @@ def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool,
     return membership.rename({"anchor": "cluster"}).join(_heads(coded, membership), on="person_id", how="left")
 
 
-def _still_apart(left: pl.DataFrame, weak: pl.DataFrame, case_anchors: pl.DataFrame) -> pl.DataFrame:
-    """Of the persons taken off a case (``left_their_case``), those who share neither a phone nor a
-    guardianship with anyone the case still holds. A roster also drops a member who stays at home
-    (found work, no longer covered); one who moved out shares no phone and signs for no child there."""
-    ties = weak.filter(pl.col("priority").is_in([PRIORITY_GUARDIAN, PRIORITY_CONTACT])).select("person_id", "group")
-    case_ties = ties.join(case_anchors.select("person_id", "anchor"), on="person_id").select("group", "anchor").unique()
-    still_tied = left.join(ties, on="person_id").join(case_ties, on=["group", "anchor"], how="semi")
-    return left.join(still_tied.select("person_id", "anchor"), on=["person_id", "anchor"], how="anti")
+def _still_apart(left: pl.DataFrame, weak: pl.DataFrame, case_anchors: pl.DataFrame,
+                 coded: pl.DataFrame) -> pl.DataFrame:
+    """Of the persons taken off a case (``left_their_case``), those who share no phone, no pupil and
+    no home (village and group) with anyone the case still holds. A roster also drops a member who
+    stays at home (found work, no longer covered); one who moved out lives elsewhere, or at least
+    shares no phone and signs for no child there."""
+    members = case_anchors.select("person_id", "anchor")
+
+    def tied_by(ties: pl.DataFrame, key: str) -> pl.DataFrame:
+        held = ties.join(members, on="person_id").select(key, "anchor").unique()
+        return left.join(ties, on="person_id").join(held, on=[key, "anchor"], how="semi").select("person_id", "anchor")
+
+    contacts = weak.filter(pl.col("priority").is_in([PRIORITY_GUARDIAN, PRIORITY_CONTACT])).select("person_id", "group")
+    homes = coded.filter(pl.col("home").is_not_null()).select("person_id", "home").unique()
+    still_tied = pl.concat([tied_by(contacts, "group"), tied_by(homes, "home")])
+    return left.join(still_tied, on=["person_id", "anchor"], how="anti")
 
 
 def _adopt_anchors(anchors: pl.DataFrame, pending: pl.DataFrame, holders: pl.DataFrame,

@@ -94,10 +94,11 @@ def test_newer_civil_affairs_split_beats_stale_family_no():
         NAMES.pop("baby")
 
 
-def _taken_off_the_case(son_family_phone: str) -> dict[dt.date, dict[str, str]]:
+def _taken_off_the_case(son_family_phone: str, son_family_address: str = "营坝村5组") -> dict[dt.date, dict[str, str]]:
     """The widow's case drops her son's family at D2 and they get no case of their own; health
     still enrols all four under her family_no. Household IDs per person at each date."""
     phones = {WIDOW: "13912345678", SON: son_family_phone, WIFE: son_family_phone, GRANDSON: son_family_phone}
+    addresses = {WIDOW: "营坝村3组", SON: son_family_address, WIFE: son_family_address, GRANDSON: son_family_address}
     everyone = [(WIDOW, "户主"), (SON, "子"), (WIFE, "儿媳"), (GRANDSON, "孙子")]
     frames = {
         "civil_affairs": pl.concat([
@@ -105,7 +106,8 @@ def _taken_off_the_case(son_family_phone: str) -> dict[dt.date, dict[str, str]]:
         ], how="diagonal_relaxed"),
         "health": pl.concat([
             frame("health", d, [{"record_id": f"H{i}", "name": NAMES[p], "id_number": p, "family_no": "F1",
-                                 "village_code": V, "phone": phones[p]} for i, (p, _) in enumerate(everyone)])
+                                 "village_code": V, "phone": phones[p], "address": addresses[p]}
+                                for i, (p, _) in enumerate(everyone)])
             for d in (D1, D2)
         ], how="diagonal_relaxed"),
     }
@@ -121,10 +123,11 @@ def test_family_taken_off_the_case_and_sharing_no_phone_has_left_despite_a_stale
     assert at[D2][SON] == at[D2][WIFE] == at[D2][GRANDSON] != at[D2][WIDOW]
 
 
-def test_members_taken_off_the_case_who_share_its_phone_still_live_there():
+def test_members_taken_off_the_case_who_share_its_phone_or_home_still_live_there():
     # a roster also drops members who stay at home (found work, no longer covered)
-    at = _taken_off_the_case(son_family_phone="13912345678")
-    assert len(set(at[D2].values())) == 1 and at[D2][SON] == at[D1][WIDOW]
+    for at in (_taken_off_the_case(son_family_phone="13912345678"),
+               _taken_off_the_case(son_family_phone="13687654321", son_family_address="营坝村三组")):
+        assert len(set(at[D2].values())) == 1 and at[D2][SON] == at[D1][WIDOW]
 
 
 def test_a_case_that_ended_altogether_splits_nobody():
