@@ -31,7 +31,8 @@ from pathlib import Path
 import polars as pl
 import xlsxwriter
 
-VILLAGES_CSV = Path(__file__).resolve().parents[2] / "shared" / "reference" / "villages.csv"
+# the gazetteer as Hearth ships it (a copy of ../shared/reference/villages.csv, read here as a plain CSV)
+VILLAGES_CSV = Path(__file__).resolve().parents[1] / "schemas" / "reference" / "villages.csv"
 SNAPSHOTS = (date(2026, 1, 9), date(2026, 7, 7))
 DEPARTMENTS = ("education", "health", "housing", "water", "civil_affairs")
 SHANGHAI = timezone(timedelta(hours=8))
