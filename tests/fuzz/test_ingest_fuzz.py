@@ -27,11 +27,23 @@ DEPARTMENT = "civil_affairs"
 GOOD_CSV = "记录编号,姓名,身份证号\n0001,王芳,52990119800101002X\n0002,,\n0001,李四,\n".encode("utf-8")
 HOSTILE_PIECES = ["..", " ", "$(rm -rf x)", ";", "|", "`rm -rf x`", "&&", ">", "'", '"', "\\", "*", "?",
                   "青石县", "低保", "~", "-", "\t", "#", "%s", "{}", "\u202e", "\u200b", "\ufeff"]
-#: a name component: no "/" or NUL (the OS forbids them), no leading "_"/"." (never data).
+
+
+def _os_file_name(name: str) -> bool:
+    """A name a Linux folder can hold: at most 255 bytes (240 leaves room for suffixes), no leading
+    "_"/"." (never data). Undecodable bytes come to Python as the surrogates U+DC80-U+DCFF; any
+    other surrogate (U+D800) stands for no byte at all and cannot be a file name."""
+    try:
+        size = len(name.encode("utf-8", "surrogateescape"))
+    except UnicodeEncodeError:
+        return False
+    return size <= 240 and not name.startswith(("_", "."))
+
+
+#: a name component: no "/" or NUL (the OS forbids them).
 names = st.lists(st.one_of(st.sampled_from(HOSTILE_PIECES),
                            st.text(st.characters(exclude_characters="/\x00"), min_size=1, max_size=8)),
-                 min_size=1, max_size=8).map("".join).filter(
-    lambda n: not n.startswith(("_", ".")) and len(n.encode("utf-8", "surrogateescape")) <= 240)
+                 min_size=1, max_size=8).map("".join).filter(_os_file_name)
 
 
 def assert_accounted(result: IngestResult, landing: Path) -> None:
