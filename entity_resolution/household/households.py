@@ -243,7 +243,8 @@ def _form(coded: pl.DataFrame, previous: pl.DataFrame | None, heads: bool,
           refused: pl.DataFrame | None = None) -> pl.DataFrame:
     """``form_households`` on a coded frame (``encode``) with ``previous`` on person codes; clusters are anchors.
 
-    ``refused``: ``person_id, anchor`` pairs no evidence may join (``left_their_case``).
+    ``refused``: ``person_id, anchor`` pairs from ``left_their_case``: no weaker evidence lends that
+    anchor to that person unless they still share a phone, a pupil or a home with it (``_still_apart``).
     """
     persons = coded.select("person_id").unique()
     groups = evidence_groups(coded)
