@@ -7,7 +7,10 @@ import json
 
 import pytest
 
-from bench import harness, readme
+import polars as pl
+from polars.testing import assert_frame_equal
+
+from bench import harness, phases, readme
 
 HOUSEHOLDS = 80
 PROCESS_FIELDS = {"exit_code", "wall_seconds", "cpu_seconds", "user_seconds", "sys_seconds", "peak_rss_mb"}
@@ -17,6 +20,7 @@ SUMMARY_FIGURES = {
     "plain_read_csv_seconds", "plain_read_all_seconds", "ingest_vs_plain_read_ratio", "ingest_vs_plain_read_ratio_csv",
     "ingest_workers",
     "ingest_vs_plain_read_ratio_all", "ingest_vs_plain_read_cpu_ratio", "ingest_vs_plain_read_cpu_ratio_all",
+    "ingest_floor_seconds", "ingest_floor_vs_plain_read_ratio",
     "linkage_seconds", "linkage_cpu_seconds", "linkage_peak_rss_mb", "linkage_records",
     "warehouse_seconds", "warehouse_cpu_seconds", "warehouse_build_seconds", "warehouse_publish_seconds",
     "warehouse_peak_rss_mb", "e2e_seconds", "e2e_cpu_seconds", "e2e_peak_rss_mb", "person_f1", "household_f1",
@@ -100,3 +104,15 @@ def test_readme_section_is_appended_when_markers_are_missing():
 def test_prerequisites_are_added_in_run_order():
     assert harness.phases_with_prerequisites(["warehouse"]) == ["synth", "e2e", "warehouse"]
     assert harness.phases_with_prerequisites(["linkage", "synth"]) == ["synth", "ingest", "linkage"]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "gb18030"])
+def test_ingestion_floor_writes_every_row_of_the_file_as_read(tmp_path, encoding):
+    csv = tmp_path / "529901_20260105.csv"
+    csv.write_bytes("姓名,证件号码,金额\n张三,529901199001011234,12.50\n李四,,\n".encode(encoding))
+    out = tmp_path / "floor" / "out.parquet"
+    assert phases.ingestion_floor(csv, out) == 2
+    written = pl.read_parquet(out)
+    assert_frame_equal(written, phases.plain_read(csv))
+    if encoding == "utf-8":  # the GB18030 file is read lossily, as the plain read it is compared to
+        assert written.row(0) == ("张三", "529901199001011234", "12.50")
