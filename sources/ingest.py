@@ -81,7 +81,9 @@ def _ingest(path: Path, department: str, state: StateDir, arrived: datetime | No
         row = register(state, entry | {
             "status": "duplicate", "reason": f"same content as {same_bytes['file_name']}",
             "counties": same_bytes["counties"]})
-        return _from_row(row, state, path)
+        text = reports.duplicate_report(file_name, department, same_as=same_bytes, file_id=file_id, received=arrived)
+        report = reports.write_report(path.parent, file_name, text, state_root=state.root)
+        return _from_row(row, state, path, report_path=report)
 
     try:
         table = read_table_bytes(data, file_name)

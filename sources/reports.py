@@ -65,7 +65,7 @@ def header_zh(department: str, field: str | None) -> str:
 
 
 def _heading(file_name: str, department: str, file_id: str, received: datetime | None) -> list[str]:
-    when = (received or datetime.now()).astimezone().strftime("%Y-%m-%d %H:%M")
+    when = _moment(received)
     return [
         f"文件 File: {file_name}",
         f"部门 Department: {department_label(department)}",
@@ -129,6 +129,31 @@ def receipt_report(file_name: str, department: str, *, rows_read: int, rows_acce
         f"Result: loaded. {rows_read} rows read, {rows_accepted} loaded, {blank_rows} blank rows; no problems found.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def duplicate_report(file_name: str, department: str, *, same_as: dict, file_id: str = "",
+                     received: datetime | None = None) -> str:
+    """A file whose bytes arrived before under another name: said so, so that nobody sends it a third time.
+
+    ``same_as`` is the registry row of the first arrival (``file_name``, ``status``, ``first_seen``, ``reason``).
+    """
+    first, when = same_as["file_name"], _moment(same_as["first_seen"])
+    if same_as["status"] == "ingested":
+        result_zh = (f"【结果】没有重复导入：本文件与 {when} 接收的文件“{first}”内容完全相同，"
+                     "其中的数据那时已经导入，这次没有再次导入，也不需要重新发送。")
+        result_en = (f'Result: not loaded twice. This file has exactly the same content as "{first}", received '
+                     f"{when}, whose rows were loaded then; nothing was added and nothing needs to be sent again.")
+        return "\n".join(_heading(file_name, department, file_id, received) + [result_zh, "", result_en]) + "\n"
+    result_zh = (f"【结果】文件未能导入：本文件与 {when} 接收的文件“{first}”内容完全相同，那个文件未能导入，"
+                 f"原因和处理办法见它的报告（{report_path(Path('.'), first).name}）。")
+    result_en = (f'Result: the file was NOT loaded. It has exactly the same content as "{first}", received {when}, '
+                 f"which could not be loaded ({same_as.get('reason') or 'see its report'}); its report says "
+                 "what to send instead.")
+    return "\n".join(_heading(file_name, department, file_id, received) + [result_zh, "", result_en]) + "\n"
+
+
+def _moment(moment: datetime | None) -> str:
+    return (moment or datetime.now()).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
 def write_report(landing_department_folder: Path, file_name: str, text: str, *,

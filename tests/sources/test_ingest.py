@@ -69,6 +69,20 @@ def test_re_drop_of_same_bytes_does_nothing(landing, state):
     duplicate = ingest_file(copy, DEPARTMENT, state)
     assert duplicate.status == "duplicate" and "529901_20260105.csv" in duplicate.reason
     assert load_registry(state)["status"].to_list() == ["ingested", "duplicate"]
+    # the department hears that the copy changed nothing, and which file it repeats
+    report = duplicate.report_path.read_text("utf-8")
+    assert duplicate.report_path == landing / DEPARTMENT / "_reports" / "copy of 529901_20260105.csv.txt"
+    assert "没有重复导入" in report and "not loaded twice" in report
+    assert "“529901_20260105.csv”" in report and ARRIVED.astimezone().strftime("%Y-%m-%d %H:%M") in report
+
+
+def test_copy_of_an_unreadable_file_is_reported_as_not_loaded(landing, state):
+    first = ingest_file(drop(landing, "529901_20260105.csv", csv_bytes(HEADERS_ZH, ROWS), "water"), "water", state)
+    again = ingest_file(drop(landing, "副本.csv", csv_bytes(HEADERS_ZH, ROWS), "water"), "water", state)
+    assert (first.status, again.status) == ("unreadable", "duplicate")
+    report = again.report_path.read_text("utf-8")
+    assert "未能导入" in report and "NOT loaded" in report and first.reason in report
+    assert "529901_20260105.csv.txt" in report  # where the reason and what to send instead are
 
 
 def test_corrected_file_for_same_date_supersedes(landing, state):
