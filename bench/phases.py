@@ -82,23 +82,27 @@ def plain_read(path: Path | bytes, kind: str | None = None):
     raise ValueError(f"no plain reader for .{kind}")
 
 
-def ingestion_floor(path: Path, out: Path) -> int:
+def ingestion_floor(path: Path, out: Path, copies: int = 1) -> int:
     """The least any ingestion keeping Hearth's contract does with a file, as a yardstick for the 3x target.
 
     Its bytes read and hashed (the registry's key), every column parsed as text
-    (the plain read, from those bytes), and the rows written once by the writer
-    of the accepted files. No header search, no validation, no normalisation,
-    and the text written once, where the contract keeps the value as read beside
-    the normalised one: a strict lower bound. Returns the rows written.
+    (the plain read, from those bytes), and the rows written by the writer of
+    the accepted files. No header search, no validation, no normalisation, and
+    by default the text written once, where the contract keeps the value as read
+    beside the normalised one (``copies=2``): a strict lower bound. Returns the
+    rows written.
     """
     import hashlib
+
+    import polars as pl
 
     from sources.registry import write_parquet_atomic
 
     data = path.read_bytes()
     hashlib.sha256(data).hexdigest()
     frame = plain_read(data, file_format(path))
-    write_parquet_atomic(frame, out)
+    write_parquet_atomic(pl.concat([frame.rename(lambda c, i=i: f"{c} ({i})") for i in range(copies)],
+                                   how="horizontal") if copies > 1 else frame, out)
     return frame.height
 
 

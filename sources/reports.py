@@ -143,12 +143,12 @@ def duplicate_report(file_name: str, department: str, *, same_as: dict, file_id:
                      "其中的数据那时已经导入，这次没有再次导入，也不需要重新发送。")
         result_en = (f'Result: not loaded twice. This file has exactly the same content as "{first}", received '
                      f"{when}, whose rows were loaded then; nothing was added and nothing needs to be sent again.")
-        return "\n".join(_heading(file_name, department, file_id, received) + [result_zh, "", result_en]) + "\n"
-    result_zh = (f"【结果】文件未能导入：本文件与 {when} 接收的文件“{first}”内容完全相同，那个文件未能导入，"
-                 f"原因和处理办法见它的报告（{report_path(Path('.'), first).name}）。")
-    result_en = (f'Result: the file was NOT loaded. It has exactly the same content as "{first}", received {when}, '
-                 f"which could not be loaded ({same_as.get('reason') or 'see its report'}); its report says "
-                 "what to send instead.")
+    else:
+        result_zh = (f"【结果】文件未能导入：本文件与 {when} 接收的文件“{first}”内容完全相同，那个文件未能导入，"
+                     f"原因和处理办法见它的报告（{report_path(Path('.'), first).name}）。")
+        result_en = (f'Result: the file was NOT loaded. It has exactly the same content as "{first}", received '
+                     f"{when}, which could not be loaded ({same_as.get('reason') or 'see its report'}); its report "
+                     "says what to send instead.")
     return "\n".join(_heading(file_name, department, file_id, received) + [result_zh, "", result_en]) + "\n"
 
 

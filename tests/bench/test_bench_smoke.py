@@ -116,3 +116,9 @@ def test_ingestion_floor_writes_every_row_of_the_file_as_read(tmp_path, encoding
     assert_frame_equal(written, phases.plain_read(csv))
     if encoding == "utf-8":  # the GB18030 file is read lossily, as the plain read it is compared to
         assert written.row(0) == ("张三", "529901199001011234", "12.50")
+    # the value as read beside its normalised value: the text written twice
+    assert phases.ingestion_floor(csv, out, copies=2) == 2
+    twice = pl.read_parquet(out)
+    assert twice.width == 6
+    for half in (twice[:, :3], twice[:, 3:]):
+        assert_frame_equal(half.rename(dict(zip(half.columns, written.columns))), written)
