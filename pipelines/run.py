@@ -52,6 +52,14 @@ def wait_for_quiet_files(settings: HearthSettings, console: Console, max_wait: f
         time.sleep(1.0)
 
 
+#: The run's own instance keeps no copy of the steps' output (it is deleted with the instance anyway, and
+#: the output goes to the terminal as it is): Dagster's file capture mirrors it through ``tail -F``
+#: processes, which when left behind (seen in CI) hold the run's stderr open, so that whatever reads it
+#: (``hearth run | tee``, a test) waits forever.
+NO_COMPUTE_LOG_FILES = {"compute_logs": {"module": "dagster._core.storage.noop_compute_log_manager",
+                                         "class": "NoOpComputeLogManager"}}
+
+
 def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
                  instance: dg.DagsterInstance | None = None, selection=None,
                  log_level: str = "CRITICAL") -> RunOutcome:
@@ -65,7 +73,7 @@ def run_pipeline(settings: HearthSettings, *, console: Console | None = None,
         # On-disk SQLite (not the in-memory ephemeral instance): the progress
         # display reads the event log while the run writes it.
         scratch = tempfile.TemporaryDirectory(prefix="hearth-dagster-")
-        instance = dg.DagsterInstance.local_temp(scratch.name)
+        instance = dg.DagsterInstance.local_temp(scratch.name, overrides=NO_COMPUTE_LOG_FILES)
     started = time.time()
     invocation = uuid.uuid4().hex
     holder: dict[str, object] = {}

@@ -74,3 +74,22 @@ def test_a_failed_check_keeps_the_published_warehouse(first_run, with_key):
     alert = json.loads((settings.data_dir / "alerts.log").read_text(encoding="utf-8").splitlines()[-1])
     assert alert["run_id"] == outcome.run_id and alert["report"] == str(outcome.report)
     assert any("linkage_sanity" in c for c in alert["failed_checks"])
+
+
+def test_a_run_starts_no_process_that_could_outlive_it(first_run, with_key, monkeypatch):
+    """``hearth run`` on its own instance mirrors no step output through ``tail -F`` processes: left behind
+    (seen in CI), they keep the run's stderr open, so whatever reads it (``| tee``, a test) waits forever."""
+    import subprocess
+
+    settings, _ = first_run
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    started, real_popen = [], subprocess.Popen
+
+    class Recording(real_popen):
+        def __init__(self, args, *rest, **kwargs):
+            started.append(args)
+            super().__init__(args, *rest, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", Recording)
+    assert run_pipeline(settings).success
+    assert not [args for args in started if "tail" in list(args)[:1] or "watch_orphans" in " ".join(map(str, args))]
