@@ -92,14 +92,12 @@ def ingestion_floor(path: Path, out: Path, copies: int = 1) -> int:
     beside the normalised one (``copies=2``): a strict lower bound. Returns the
     rows written.
     """
-    import hashlib
-
     import polars as pl
 
-    from sources.registry import write_parquet_atomic
+    from sources.registry import file_id_of, write_parquet_atomic
 
     data = path.read_bytes()
-    hashlib.sha256(data).hexdigest()
+    file_id_of(data)
     frame = plain_read(data, file_format(path))
     write_parquet_atomic(pl.concat([frame.rename(lambda c, i=i: f"{c} ({i})") for i in range(copies)],
                                    how="horizontal") if copies > 1 else frame, out)
